@@ -1,0 +1,21 @@
+/**
+ * `npm test`: unit specs beside the code, integration and e2e specs in test/ against real Redis and Postgres.
+ * Suites isolate themselves (own Redis key prefix, own database), so they run in parallel.
+ */
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
+const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', rootDir: 'src', testRegex: '.*\\.spec\\.ts$' },
+    {
+      ...common,
+      displayName: 'integration',
+      rootDir: '.',
+      testRegex: 'test/(integration|e2e)/.*\\.spec\\.ts$',
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      testTimeout: 60000,
+    },
+  ],
+  maxWorkers: 2,
+};

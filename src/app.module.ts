@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { AgentsModule } from './agents/agents.module';
+import { BrainModule } from './brain/brain.module';
+import { brainConfig } from './config/brain.config';
+import { validateEnvironment } from './config/environment';
+import { ContextSyncModule } from './context-sync/context-sync.module';
+import { HealthModule } from './health/health.module';
+import { DatabaseModule } from './infrastructure/database/database.module';
+import { LoggingModule } from './infrastructure/logging/logging.module';
+import { RedisModule } from './infrastructure/redis/redis.module';
+import { MemoryModule } from './memory/memory.module';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({
+      isGlobal: true,
+      ignoreEnvFile: true,
+      validate: validateEnvironment,
+      load: [brainConfig],
+    }),
+    LoggingModule,
+    ScheduleModule.forRoot(),
+    RedisModule,
+    DatabaseModule,
+    HealthModule,
+    ContextSyncModule,
+    MemoryModule,
+    AgentsModule,
+    BrainModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,66 @@
+/**
+ * Domain errors. Services throw these; BrainExceptionFilter maps them to HTTP once, in one place.
+ */
+export abstract class BrainError extends Error {
+  abstract readonly status: number;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class AgentNotFoundError extends BrainError {
+  readonly status = 404;
+  constructor(readonly agentId: string) {
+    super(`agent '${agentId}' is not registered`);
+  }
+}
+
+export class AgentAlreadyExistsError extends BrainError {
+  readonly status = 409;
+  constructor(readonly agentId: string) {
+    super(`agent '${agentId}' already exists`);
+  }
+}
+
+export class MessageNotFoundError extends BrainError {
+  readonly status = 404;
+  constructor(readonly messageId: string) {
+    super(`message '${messageId}' was not found`);
+  }
+}
+
+/** The message exists, but not for this agent: answered like a missing message so ids leak nothing. */
+export class NotRecipientError extends BrainError {
+  readonly status = 404;
+  constructor(messageId: string, agentId: string) {
+    super(`message '${messageId}' is not addressed to agent '${agentId}'`);
+  }
+}
+
+export class DeadLetterNotFoundError extends BrainError {
+  readonly status = 404;
+  constructor(messageId: string, agentId: string) {
+    super(`message '${messageId}' is not among the dead letters of agent '${agentId}'`);
+  }
+}
+
+export class ForbiddenActionError extends BrainError {
+  readonly status = 403;
+}
+
+export class InvalidRequestError extends BrainError {
+  readonly status = 400;
+}
+
+/** Redis or Postgres could not do what was asked; nothing was half-written. */
+export class DependencyUnavailableError extends BrainError {
+  readonly status = 503;
+  constructor(
+    readonly dependency: 'redis' | 'postgres',
+    cause?: unknown,
+  ) {
+    super(`${dependency} is unavailable, try again`);
+    if (cause) this.cause = cause;
+  }
+}

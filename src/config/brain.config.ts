@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigType, registerAs } from '@nestjs/config';
+import { EnvironmentVariables, validateEnvironment } from './environment';
+
+/** The typed configuration object the rest of Brain injects (`@Inject(brainConfig.KEY)`). */
+export function toBrainConfig(env: EnvironmentVariables) {
+  const generatedAdminToken = !env.BRAIN_ADMIN_TOKEN && env.BRAIN_AUTH && env.NODE_ENV !== 'production';
+  if (!env.BRAIN_ADMIN_TOKEN && env.BRAIN_AUTH && env.NODE_ENV === 'production') {
+    throw new Error(
+      'Invalid environment: BRAIN_ADMIN_TOKEN=null (required in production while BRAIN_AUTH is on)',
+    );
+  }
+  return {
+    env: env.NODE_ENV,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      maxPayloadBytes: env.BRAIN_MAX_PAYLOAD_BYTES,
+      shutdownDrainMs: env.BRAIN_SHUTDOWN_DRAIN_MS,
+    },
+    logLevel: env.LOG_LEVEL,
+    redis: {
+      url: env.REDIS_URL,
+      clusterNodes: env.REDIS_CLUSTER_NODES
+        ? env.REDIS_CLUSTER_NODES.split(',').map((node) => {
+            const [host, port] = node.split(':');
+            return { host, port: Number(port) };
+          })
+        : undefined,
+      prefix: env.BRAIN_REDIS_PREFIX,
+      commandTimeoutMs: env.BRAIN_REDIS_COMMAND_TIMEOUT_MS,
+      maxWaiters: env.BRAIN_MAX_WAITERS,
+    },
+    database: { url: env.DATABASE_URL },
+    messages: {
+      streamMaxLen: env.BRAIN_STREAM_MAXLEN,
+      retentionMs: env.BRAIN_RETENTION_HOURS * 60 * 60 * 1000,
+      visibilityTimeoutMs: env.BRAIN_VISIBILITY_TIMEOUT_MS,
+      maxDeliveries: env.BRAIN_MAX_DELIVERIES,
+    },
+    archive: { intervalMs: env.BRAIN_ARCHIVE_INTERVAL_MS, batchSize: env.BRAIN_ARCHIVE_BATCH },
+    memory: { historyDays: env.BRAIN_HISTORY_DAYS },
+    auth: {
+      enabled: env.BRAIN_AUTH,
+      // Outside production a missing admin token is generated and logged once, so `npm start` works on a fresh machine.
+      adminToken: env.BRAIN_ADMIN_TOKEN ?? (generatedAdminToken ? randomBytes(24).toString('base64url') : ''),
+      adminTokenGenerated: generatedAdminToken,
+      rateLimitPerMinute: env.BRAIN_RATE_LIMIT_PER_MINUTE,
+    },
+    metrics: { token: env.BRAIN_METRICS_TOKEN },
+  };
+}
+
+export type BrainConfig = ReturnType<typeof toBrainConfig>;
+
+export const brainConfig = registerAs('brain', () => toBrainConfig(validateEnvironment(process.env)));
+export type BrainConfigType = ConfigType<typeof brainConfig>;

@@ -1,0 +1,137 @@
+import { applyDecorators } from '@nestjs/common';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const normalized = value.trim().toLowerCase();
+  if (['on', 'true', '1', 'yes'].includes(normalized)) return true;
+  if (['off', 'false', '0', 'no'].includes(normalized)) return false;
+  return value;
+};
+
+/** Env values are strings; convert explicitly rather than trusting reflected types. */
+const IntegerBetween = (min: number, max: number) =>
+  applyDecorators(
+    Type(() => Number),
+    IsInt({ message: `must be an integer between ${min} and ${max}` }),
+    Min(min, { message: `must be an integer between ${min} and ${max}` }),
+    Max(max, { message: `must be an integer between ${min} and ${max}` }),
+  );
+
+/**
+ * Every setting Brain reads from the environment, with its default.
+ * Names and defaults follow ../shared/api/contract.md; the README's settings table mirrors this class.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IntegerBetween(0, 65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Comma list of host:port; when set, ioredis' Cluster client is used instead of REDIS_URL. */
+  @IsOptional()
+  @Matches(/^[^,:\s]+:\d{1,5}(,[^,:\s]+:\d{1,5})*$/, { message: 'must be a comma list of host:port' })
+  REDIS_CLUSTER_NODES?: string;
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/brain';
+
+  /** Prefix of every Redis key Brain owns; lets test suites (or two Brains) share one Redis. */
+  @Matches(/^[a-z][a-z0-9_-]{0,31}$/, { message: 'must match ^[a-z][a-z0-9_-]{0,31}$' })
+  BRAIN_REDIS_PREFIX = 'brain';
+
+  @IntegerBetween(1024, 16 * 1024 * 1024)
+  BRAIN_MAX_PAYLOAD_BYTES = 262144;
+
+  @IntegerBetween(100, 10_000_000)
+  BRAIN_STREAM_MAXLEN = 10000;
+
+  @IntegerBetween(1, 24 * 365)
+  BRAIN_RETENTION_HOURS = 24;
+
+  @IntegerBetween(1, 3650)
+  BRAIN_HISTORY_DAYS = 90;
+
+  @IntegerBetween(100, 24 * 60 * 60 * 1000)
+  BRAIN_VISIBILITY_TIMEOUT_MS = 30000;
+
+  @IntegerBetween(1, 1000)
+  BRAIN_MAX_DELIVERIES = 5;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  @MaxLength(512)
+  BRAIN_ADMIN_TOKEN?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be on or off' })
+  BRAIN_AUTH = true;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  BRAIN_METRICS_TOKEN?: string;
+
+  /** Requests per minute per agent; 0 switches rate limiting off. */
+  @IntegerBetween(0, 10_000_000)
+  BRAIN_RATE_LIMIT_PER_MINUTE = 6000;
+
+  /** Upper bound for one Redis command; a slow or dead Redis then fails a request fast instead of hanging it. */
+  @IntegerBetween(50, 60000)
+  BRAIN_REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+  /** How many long polls (`wait`) may block at once; each holds its own Redis connection. */
+  @IntegerBetween(1, 10000)
+  BRAIN_MAX_WAITERS = 200;
+
+  /** After SIGTERM, how long readiness answers 503 before the server stops accepting, so load balancers drain it. */
+  @IntegerBetween(0, 60000)
+  BRAIN_SHUTDOWN_DRAIN_MS = 0;
+
+  /** How often each replica's archiver polls the streams for entries not yet in Postgres. */
+  @IntegerBetween(10, 60000)
+  BRAIN_ARCHIVE_INTERVAL_MS = 200;
+
+  @IntegerBetween(1, 10000)
+  BRAIN_ARCHIVE_BATCH = 500;
+}
+
+/** Turns process.env into validated settings, or throws naming every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  // Empty strings mean "unset" (docker-compose writes FOO= for unset variables).
+  const defined = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(EnvironmentVariables, defined, { enableImplicitConversion: true });
+  const errors = validateSync(env, { skipMissingProperties: false, stopAtFirstError: true });
+  if (errors.length > 0) {
+    const reasons = errors.map((error) => {
+      const why = Object.values(error.constraints ?? {}).join('; ');
+      return `${error.property}=${JSON.stringify(raw[error.property] ?? null)} (${why})`;
+    });
+    throw new Error(`Invalid environment: ${reasons.join(', ')}`);
+  }
+  return env;
+}

@@ -1,0 +1,60 @@
+import helmet from '@fastify/helmet';
+import { Logger as NestLogger, ValidationPipe, INestApplication } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { BrainExceptionFilter, toErrorBody } from './common/brain-exception.filter';
+import { BrainConfig } from './config/brain.config';
+import { generateRequestId } from './infrastructure/logging/request-id';
+
+/** The Fastify adapter with Brain's limits; shared by main.ts and the e2e tests so both run the same server. */
+export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: config.http.maxPayloadBytes,
+    genReqId: generateRequestId,
+    // Close idle keep-alive sockets on shutdown; in-flight requests still finish.
+    forceCloseConnections: 'idle',
+    // A request that is not done in this time is cut; long polls wait at most 30 s.
+    requestTimeout: 45_000,
+    routerOptions: { maxParamLength: 200 },
+  });
+}
+
+/** Everything the server needs besides its modules: validation, errors, headers, logging, request ids, shutdown. */
+export async function configureHttpApp(app: NestFastifyApplication): Promise<void> {
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // Bad input is answered before any Redis or SQL is touched; the message names the field.
+      stopAtFirstError: true,
+      validationError: { target: false, value: false },
+    }),
+  );
+  app.useGlobalFilters(new BrainExceptionFilter());
+  const fastify = app.getHttpAdapter().getInstance();
+  await app.register(helmet, {
+    // Swagger UI at /docs needs inline scripts and styles; everything else is JSON.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
+      },
+    },
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // Errors Fastify raises before Nest sees the request (body too large, bad JSON) get the contract's shape too.
+  const errorLogger = new NestLogger('Errors');
+  fastify.setErrorHandler((error, request, reply) => {
+    const body = toErrorBody(error, request.id, errorLogger);
+    void reply.status(body.statusCode).send(body);
+  });
+  app.enableShutdownHooks();
+}
+
+export type BrainHttpApp = INestApplication & NestFastifyApplication;

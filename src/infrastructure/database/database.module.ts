@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { brainConfig, BrainConfigType } from '../../config/brain.config';
+import { dataSourceOptions } from './data-source-options';
+import { ensureDatabase } from './ensure-database';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [brainConfig.KEY],
+      useFactory: async (config: BrainConfigType) => {
+        await ensureDatabase(config.database.url);
+        return {
+          ...dataSourceOptions(config.database.url),
+          autoLoadEntities: true,
+          migrationsRun: true,
+          migrationsTransactionMode: 'each' as const,
+          retryAttempts: 5,
+          retryDelay: 2000,
+        };
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { toBrainConfig } from './config/brain.config';
+import { validateEnvironment } from './config/environment';
+import { configureHttpApp, createHttpAdapter } from './http-app';
+
+async function bootstrap(): Promise<void> {
+  // Validate before Nest starts, so a bad setting stops the process with one clear line.
+  const config = toBrainConfig(validateEnvironment(process.env));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config), {
+    bufferLogs: true,
+  });
+  await configureHttpApp(app);
+  await app.listen(config.http.port, config.http.host);
+  new Logger('Brain').log(`Listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
+}
+
+bootstrap().catch((error: Error) => {
+  console.error(error.message.startsWith('Invalid environment') ? error.message : error.stack);
+  process.exit(1);
+});
