@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ContextSyncService } from './context-sync.service';
 
-@Module({})
+@Module({
+  providers: [ContextSyncService],
+  exports: [ContextSyncService],
+})
 export class ContextSyncModule {}

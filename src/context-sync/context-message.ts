@@ -1,0 +1,100 @@
+import type { Priority } from '../infrastructure/redis/keys';
+
+export type { Priority } from '../infrastructure/redis/keys';
+export { PRIORITIES } from '../infrastructure/redis/keys';
+
+export const BROADCAST = 'broadcast';
+
+/** A message as agents see it (contract: ContextMessage). */
+export interface ContextMessage {
+  id: string;
+  fromAgent: string;
+  /** The recipient, or "broadcast". */
+  toAgent: string;
+  /** ISO-8601, UTC: when Brain accepted the message. */
+  timestamp: string;
+  payload: Record<string, unknown>;
+  priority: Priority;
+  type: string | null;
+  /** How many times the message has been handed to a consumer (lease mode); 0 if never. */
+  deliveryCount: number;
+}
+
+export interface MessageStatus {
+  acknowledged: boolean;
+  acknowledgedBy: string[];
+  pendingFor: string[];
+}
+
+export interface DeadLetter extends ContextMessage {
+  reason: 'max_deliveries';
+  deadAt: string;
+}
+
+export interface ShareRequest {
+  sourceAgent: string;
+  targetAgent: string;
+  context: Record<string, unknown>;
+  priority?: Priority;
+  type?: string | null;
+  /** Client-chosen id (uuid) for idempotent publish; generated when absent. */
+  id?: string;
+}
+
+export interface BroadcastRequest {
+  sourceAgent: string;
+  context: Record<string, unknown>;
+  priority?: Priority;
+  type?: string | null;
+  id?: string;
+}
+
+/** `created` is false when the id had been published before: the original message is returned. */
+export interface PublishResult {
+  message: ContextMessage;
+  created: boolean;
+}
+
+export interface PendingQuery {
+  /** 1..1000, default 10. */
+  count?: number;
+  /** Long poll: with nothing pending, wait up to this many ms (0..30000) for a message. */
+  waitMs?: number;
+  /** Lease mode: the consumer's name. Without it, a peek that changes nothing. */
+  consumer?: string;
+  priority?: Priority;
+}
+
+export interface Acknowledgement {
+  id: string;
+  agentId: string;
+  acknowledged: true;
+  acknowledgedAt: string;
+}
+
+export interface ContextSyncStats {
+  totalMessages: number;
+  pendingMessages: number;
+  acknowledgedMessages: number;
+  deadLetters: number;
+  streamsByAgent: Record<string, number>;
+  archiveLag: number;
+}
+
+/** What the archiver hands to Postgres: one stored message. */
+export interface ArchivedMessage {
+  id: string;
+  fromAgent: string;
+  toAgent: string;
+  priority: Priority;
+  type: string | null;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** One recipient's acknowledgement, archived to Postgres. */
+export interface ArchivedAck {
+  messageId: string;
+  agentId: string;
+  acknowledgedAt: Date;
+}

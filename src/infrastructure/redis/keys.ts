@@ -1,0 +1,146 @@
+/**
+ * The one file that builds Brain's Redis keys. Every key carries a Redis Cluster hash tag so that all keys of one
+ * agent share a slot (`{agent:<id>}`), all broadcast keys share theirs (`{broadcast}`), and each script touches one
+ * slot only. Ids are checked here, so no key is ever built from unchecked input.
+ */
+export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const RESERVED_AGENT_IDS = new Set(['broadcast']);
+const MESSAGE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Delivery order: pending messages come critical first. */
+export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export function isAgentId(value: string): boolean {
+  return AGENT_ID_PATTERN.test(value) && !RESERVED_AGENT_IDS.has(value);
+}
+
+function checkedAgent(agentId: string): string {
+  if (!isAgentId(agentId)) throw new Error(`refusing to build a Redis key from agent id '${agentId}'`);
+  return agentId;
+}
+
+function checkedMessage(messageId: string): string {
+  if (!MESSAGE_ID_PATTERN.test(messageId))
+    throw new Error(`refusing to build a Redis key from message id '${messageId}'`);
+  return messageId;
+}
+
+/** The keys of one mailbox: an agent's own (direct) streams, or the broadcast streams as seen by one member. */
+export interface MailboxKeys {
+  /** Slot-local tag, e.g. `{agent:nova}` or `{broadcast}`. */
+  tag: string;
+  /** One stream per priority, in PRIORITIES order. */
+  streams: string[];
+  /** Message id -> "<priority> <entry id>", for idempotent publish and lookups by id. Shared by the slot. */
+  ids: string;
+  /** Message id -> ack time (ms) for this recipient: the source of truth for "acknowledged". */
+  acked: string;
+  /** Priority -> last entry id handed to this recipient's consumer group (mirrors the group's last-delivered-id). */
+  cursor: string;
+  /** Acks waiting for the archiver (stream). Shared by the slot. */
+  ackLog: string;
+  /** Dead letters of this recipient (stream). */
+  dead: string;
+  /** Counters (acknowledged, dead) of this recipient. */
+  counters: string;
+  /** The consumer group of the recipient on `streams`. */
+  group: string;
+}
+
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Direct mailbox of an agent: everything lives in the agent's slot. */
+  agentMailbox(agentId: string): MailboxKeys {
+    const tag = `{agent:${checkedAgent(agentId)}}`;
+    const base = `${this.prefix}:${tag}`;
+    return {
+      tag,
+      streams: PRIORITIES.map((priority) => `${base}:stream:${priority}`),
+      ids: `${base}:ids`,
+      acked: `${base}:acked`,
+      cursor: `${base}:cursor`,
+      ackLog: `${base}:acklog`,
+      dead: `${base}:dead`,
+      counters: `${base}:counters`,
+      group: 'inbox',
+    };
+  }
+
+  /** Broadcast mailbox as seen by one member: shared streams, per-member state, all in the broadcast slot. */
+  broadcastMailbox(agentId: string): MailboxKeys {
+    const member = checkedAgent(agentId);
+    const base = `${this.prefix}:{broadcast}`;
+    return {
+      tag: '{broadcast}',
+      streams: this.broadcastStreams(),
+      ids: `${base}:ids`,
+      acked: `${base}:acked:${member}`,
+      cursor: `${base}:cursor:${member}`,
+      ackLog: `${base}:acklog`,
+      dead: `${base}:dead:${member}`,
+      counters: `${base}:counters:${member}`,
+      group: member,
+    };
+  }
+
+  broadcastStreams(): string[] {
+    return PRIORITIES.map((priority) => `${this.prefix}:{broadcast}:stream:${priority}`);
+  }
+
+  /** Broadcast members: agent id -> the stream ids at which it joined (it gets broadcasts after those). */
+  broadcastMembers(): string {
+    return `${this.prefix}:{broadcast}:members`;
+  }
+
+  broadcastIds(): string {
+    return `${this.prefix}:{broadcast}:ids`;
+  }
+
+  broadcastAckLog(): string {
+    return `${this.prefix}:{broadcast}:acklog`;
+  }
+
+  /** An agent's registration in Redis (what publish and auth need while Postgres is down). */
+  agentMeta(agentId: string): string {
+    return `${this.prefix}:{agent:${checkedAgent(agentId)}}:meta`;
+  }
+
+  /** The set of registered agent ids: the registry that cross-agent work iterates (never KEYS). */
+  agentRegistry(): string {
+    return `${this.prefix}:{registry}:agents`;
+  }
+
+  /** Global claim of a message id: "<sender> <target>", so an id is unique across targets and findable by id. */
+  messageClaim(messageId: string): string {
+    return `${this.prefix}:{msg:${checkedMessage(messageId)}}`;
+  }
+
+  /** Read cache of one agent's memory queries; the version key is bumped on every write to invalidate. */
+  memoryCacheVersion(agentId: string): string {
+    return `${this.prefix}:{agent:${checkedAgent(agentId)}}:memcache:version`;
+  }
+
+  memoryCacheEntry(agentId: string, version: string, queryHash: string): string {
+    if (!/^[0-9a-f]{16,64}$/.test(queryHash) || !/^\d+$/.test(version))
+      throw new Error('invalid cache key part');
+    return `${this.prefix}:{agent:${checkedAgent(agentId)}}:memcache:${version}:${queryHash}`;
+  }
+
+  /** Rate-limit counters (throttler storage), one slot per agent. */
+  rateLimit(agentId: string, name: string): string {
+    if (!/^[a-z0-9-]{1,32}$/.test(name)) throw new Error('invalid throttler name');
+    return `${this.prefix}:{agent:${checkedAgent(agentId)}}:ratelimit:${name}`;
+  }
+
+  lock(name: string): string {
+    if (!/^[a-z0-9:-]{1,64}$/.test(name)) throw new Error(`invalid lock name '${name}'`);
+    return `${this.prefix}:{lock:${name}}`;
+  }
+
+  /** SCAN pattern matching every key Brain owns under this prefix (for clear). */
+  everything(): string {
+    return `${this.prefix}:*`;
+  }
+}
