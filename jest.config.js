@@ -3,7 +3,11 @@
  * Suites isolate themselves (own Redis key prefix, own database), so they run in parallel.
  */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
-const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': tsJest },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
 
 module.exports = {
   projects: [
@@ -14,8 +18,8 @@ module.exports = {
       rootDir: '.',
       testRegex: 'test/(integration|e2e)/.*\\.spec\\.ts$',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
-      testTimeout: 60000,
     },
   ],
   maxWorkers: 2,
+  testTimeout: 60000,
 };

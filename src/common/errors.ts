@@ -64,3 +64,11 @@ export class DependencyUnavailableError extends BrainError {
     if (cause) this.cause = cause;
   }
 }
+
+/** A message id that was already used for a different sender or recipient. */
+export class MessageIdConflictError extends BrainError {
+  readonly status = 409;
+  constructor(messageId: string) {
+    super(`message id '${messageId}' was already used for another message`);
+  }
+}

@@ -1,88 +1,580 @@
-// STUB: the real implementation is being written; signatures are final.
-import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { brainConfig, BrainConfigType } from '../config/brain.config';
+import {
+  AgentNotFoundError,
+  DeadLetterNotFoundError,
+  InvalidRequestError,
+  MessageIdConflictError,
+  MessageNotFoundError,
+  NotRecipientError,
+} from '../common/errors';
+import { isAgentId, MailboxKeys } from '../infrastructure/redis/keys';
+import { MemoryService } from '../memory/memory.service';
 import {
   Acknowledgement,
+  BROADCAST,
   BroadcastRequest,
   ContextMessage,
   ContextSyncStats,
   DeadLetter,
   MessageStatus,
   PendingQuery,
+  PRIORITIES,
+  Priority,
   PublishResult,
   ShareRequest,
 } from './context-message';
+import { ArchiverService } from './archiver.service';
+import { LongPollService } from './long-poll.service';
+import { FetchMode, MailboxRepository, RawPending } from './mailbox.repository';
+import {
+  compareEntryIds,
+  fieldsOf,
+  parseLocation,
+  priorityAt,
+  priorityIndex,
+  toContextMessage,
+  toDeadLetter,
+} from './message-codec';
 
-const todo = (): never => {
-  throw new Error('not implemented yet');
-};
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const CONSUMER = /^[A-Za-z0-9_.:-]{1,64}$/;
+const MAX_COUNT = 1000;
+const MAX_WAIT_MS = 30000;
 
+interface Candidate {
+  raw: RawPending;
+  mailbox: 'direct' | 'broadcast';
+}
+
+/**
+ * ContextSync: durable agent-to-agent messaging on Redis Streams. Every method here holds the rules; the Redis
+ * commands live in MailboxRepository. Each agent has a direct mailbox (4 priority streams in its own slot) and a
+ * membership of the broadcast mailbox (4 shared streams, one consumer group per member).
+ */
 @Injectable()
 export class ContextSyncService {
+  private readonly logger = new Logger('ContextSync');
+
+  constructor(
+    private readonly mailboxes: MailboxRepository,
+    private readonly longPoll: LongPollService,
+    private readonly archiver: ArchiverService,
+    private readonly memory: MemoryService,
+    @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
+  ) {}
+
+  // ---- agents --------------------------------------------------------------------------------------------
+
   /** Creates the agent's Redis presence: meta (token hash), streams, consumer groups, broadcast membership. Idempotent. */
-  async registerAgent(_agentId: string, _tokenHash: string): Promise<void> {
-    return todo();
-  }
-  /** Removes the agent's live streams and state (after they are archived); its Postgres history stays. */
-  async unregisterAgent(_agentId: string): Promise<void> {
-    return todo();
-  }
-  async isRegistered(_agentId: string): Promise<boolean> {
-    return todo();
-  }
-  /** Token hash mirrored in Redis, so auth needs no Postgres. null if the agent is unknown. */
-  async getTokenHash(_agentId: string): Promise<string | null> {
-    return todo();
-  }
-  async setTokenHash(_agentId: string, _tokenHash: string): Promise<void> {
-    return todo();
-  }
-  async listAgentIds(): Promise<string[]> {
-    return todo();
+  async registerAgent(agentId: string, tokenHash: string): Promise<void> {
+    this.checkAgentId(agentId, 'agentId');
+    await this.mailboxes.registerAgent(agentId, tokenHash, Date.now());
+    await this.mailboxes.joinBroadcast(agentId);
   }
 
-  /** Throws AgentNotFoundError (unknown target/source), ConflictError-like InvalidRequestError on an id reused differently. */
-  async share(_request: ShareRequest): Promise<PublishResult> {
-    return todo();
+  /** Removes the agent's live streams and state once everything in them is archived; its Postgres history stays. */
+  async unregisterAgent(agentId: string): Promise<void> {
+    this.checkAgentId(agentId, 'agentId');
+    await this.mailboxes.closeAgent(agentId);
+    await this.archiver.drainAgent(agentId);
+    await this.mailboxes.deleteAgentKeys(agentId);
   }
-  async broadcast(_request: BroadcastRequest): Promise<PublishResult> {
-    return todo();
+
+  async isRegistered(agentId: string): Promise<boolean> {
+    return isAgentId(agentId) && this.mailboxes.agentExists(agentId);
   }
-  async getPendingMessages(_agentId: string, _query: PendingQuery): Promise<ContextMessage[]> {
-    return todo();
+
+  /** Token hash mirrored in Redis, so auth needs no Postgres. null if the agent is unknown. */
+  async getTokenHash(agentId: string): Promise<string | null> {
+    if (!isAgentId(agentId)) return null;
+    return this.mailboxes.getTokenHash(agentId);
   }
-  /** Throws MessageNotFoundError / NotRecipientError (both 404). Idempotent. */
-  async acknowledge(_messageId: string, _agentId: string): Promise<Acknowledgement> {
-    return todo();
+
+  async setTokenHash(agentId: string, tokenHash: string): Promise<void> {
+    if (!(await this.isRegistered(agentId))) throw new AgentNotFoundError(agentId);
+    await this.mailboxes.setTokenHash(agentId, tokenHash);
   }
+
+  async listAgentIds(): Promise<string[]> {
+    return this.mailboxes.listAgentIds();
+  }
+
+  // ---- publish -------------------------------------------------------------------------------------------
+
+  async share(request: ShareRequest): Promise<PublishResult> {
+    this.checkAgentId(request.targetAgent, 'targetAgent');
+    return this.publish(request, request.targetAgent);
+  }
+
+  async broadcast(request: BroadcastRequest): Promise<PublishResult> {
+    return this.publish(request, BROADCAST);
+  }
+
+  private async publish(request: BroadcastRequest, target: string): Promise<PublishResult> {
+    this.checkAgentId(request.sourceAgent, 'sourceAgent');
+    const priority = request.priority ?? 'medium';
+    if (!PRIORITIES.includes(priority))
+      throw new InvalidRequestError(`priority must be one of ${PRIORITIES.join(', ')}`);
+    if (request.id !== undefined && !UUID.test(request.id))
+      throw new InvalidRequestError('id must be a lowercase uuid');
+    if (typeof request.context !== 'object' || request.context === null || Array.isArray(request.context)) {
+      throw new InvalidRequestError('context must be a JSON object');
+    }
+    const id = request.id ?? randomUUID();
+    const owner = `${request.sourceAgent} ${target}`;
+    // The id claim makes an id unique across recipients; the sender check runs in the same round trip.
+    const [claimedBefore, senderExists] = await Promise.all([
+      this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds()),
+      this.mailboxes.agentExists(request.sourceAgent),
+    ]);
+    if (claimedBefore !== null && claimedBefore !== owner) throw new MessageIdConflictError(id);
+    if (!senderExists) {
+      if (claimedBefore === null) await this.mailboxes.releaseClaim(id);
+      throw new AgentNotFoundError(request.sourceAgent);
+    }
+
+    const timestampMs = Date.now();
+    const mailbox = this.mailboxOf(target, request.sourceAgent);
+    const { status, location } = await this.mailboxes.publish(
+      mailbox,
+      target === BROADCAST ? 'broadcast' : 'direct',
+      {
+        id,
+        from: request.sourceAgent,
+        type: request.type ?? '',
+        payload: JSON.stringify(request.context),
+        timestampMs,
+        priorityIndex: priorityIndex(priority),
+      },
+    );
+    if (status === -1) {
+      if (claimedBefore === null) await this.mailboxes.releaseClaim(id);
+      throw new AgentNotFoundError(target);
+    }
+    if (status === 0) {
+      // Published before: answer with the original message, as stored.
+      const original = await this.readMessage(mailbox, target, location!);
+      if (!original) throw new MessageNotFoundError(id);
+      return { message: original, created: false };
+    }
+    return {
+      created: true,
+      message: {
+        id,
+        fromAgent: request.sourceAgent,
+        toAgent: target,
+        timestamp: new Date(timestampMs).toISOString(),
+        payload: request.context,
+        priority,
+        type: request.type ?? null,
+        deliveryCount: 0,
+      },
+    };
+  }
+
+  // ---- pending -------------------------------------------------------------------------------------------
+
+  async getPendingMessages(agentId: string, query: PendingQuery = {}): Promise<ContextMessage[]> {
+    this.checkAgentId(agentId, 'agentId');
+    const count = query.count ?? 10;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_COUNT)
+      throw new InvalidRequestError(`count must be an integer from 1 to ${MAX_COUNT}`);
+    const waitMs = query.waitMs ?? 0;
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS)
+      throw new InvalidRequestError(`wait must be an integer from 0 to ${MAX_WAIT_MS}`);
+    if (query.consumer !== undefined && !CONSUMER.test(query.consumer))
+      throw new InvalidRequestError('consumer must match ^[A-Za-z0-9_.:-]{1,64}$');
+    if (query.priority !== undefined && !PRIORITIES.includes(query.priority))
+      throw new InvalidRequestError(`priority must be one of ${PRIORITIES.join(', ')}`);
+    if (!(await this.mailboxes.agentExists(agentId))) throw new AgentNotFoundError(agentId);
+
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const { messages, newest } = await this.collectPending(agentId, count, query);
+      const remaining = deadline - Date.now();
+      if (messages.length > 0 || remaining <= 0) return messages;
+      await this.longPoll.waitForNewEntries(
+        this.mailboxes.keys.agentMailbox(agentId).streams,
+        newest.direct,
+        newest.broadcast,
+        remaining,
+      );
+    }
+  }
+
+  /**
+   * One pass over both mailboxes. Peek reads both and merges. A lease first asks both what they could hand out,
+   * merges that by priority and age, then leases exactly that many from each, so nothing is leased and not returned.
+   */
+  private async collectPending(
+    agentId: string,
+    count: number,
+    query: PendingQuery,
+  ): Promise<{ messages: ContextMessage[]; newest: { direct: string[]; broadcast: string[] } }> {
+    const limits = PRIORITIES.map((priority) =>
+      query.priority === undefined || query.priority === priority ? count : 0,
+    );
+    const lease = query.consumer !== undefined;
+    const first = await this.fetchBoth(agentId, lease ? 'available' : 'peek', query.consumer ?? '', limits);
+    let chosen = first.candidates.slice(0, count);
+    if (lease && chosen.length > 0) {
+      const perMailbox = (mailbox: 'direct' | 'broadcast') =>
+        PRIORITIES.map((_, p) => chosen.filter((c) => c.mailbox === mailbox && c.raw[0] === p).length);
+      const [direct, broadcast] = await Promise.all(
+        (['direct', 'broadcast'] as const).map((mailbox) => {
+          const wanted = perMailbox(mailbox);
+          return wanted.some((n) => n > 0)
+            ? this.fetchOne(agentId, mailbox, 'lease', query.consumer!, wanted)
+            : Promise.resolve({ candidates: [], newest: [] });
+        }),
+      );
+      chosen = mergeCandidates(direct.candidates, broadcast.candidates);
+    }
+    return {
+      messages: chosen.map(({ raw, mailbox }) =>
+        toContextMessage(
+          fieldsOf(raw[3]),
+          priorityAt(raw[0]),
+          mailbox === 'direct' ? agentId : BROADCAST,
+          raw[2],
+        ),
+      ),
+      newest: first.newest,
+    };
+  }
+
+  private async fetchBoth(agentId: string, mode: FetchMode, consumer: string, limits: number[]) {
+    const [direct, broadcast] = await Promise.all([
+      this.fetchOne(agentId, 'direct', mode, consumer, limits),
+      this.fetchOne(agentId, 'broadcast', mode, consumer, limits),
+    ]);
+    return {
+      candidates: mergeCandidates(direct.candidates, broadcast.candidates),
+      newest: { direct: direct.newest, broadcast: broadcast.newest },
+    };
+  }
+
+  private async fetchOne(
+    agentId: string,
+    mailbox: 'direct' | 'broadcast',
+    mode: FetchMode,
+    consumer: string,
+    limits: number[],
+  ) {
+    const keys =
+      mailbox === 'direct'
+        ? this.mailboxes.keys.agentMailbox(agentId)
+        : this.mailboxes.keys.broadcastMailbox(agentId);
+    const { entries, newest } = await this.mailboxes.fetch(keys, {
+      mode,
+      consumer,
+      visibilityMs: this.config.messages.visibilityTimeoutMs,
+      maxDeliveries: this.config.messages.maxDeliveries,
+      nowMs: Date.now(),
+      limits,
+    });
+    return { candidates: entries.map((raw) => ({ raw, mailbox })), newest };
+  }
+
+  // ---- acknowledge ---------------------------------------------------------------------------------------
+
+  async acknowledge(messageId: string, agentId: string): Promise<Acknowledgement> {
+    this.checkAgentId(agentId, 'agentId');
+    if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
+    const result = await this.acknowledgeOne(messageId, agentId);
+    if (result === 'missing') throw new MessageNotFoundError(messageId);
+    if (result === 'not-recipient') throw new NotRecipientError(messageId, agentId);
+    return { id: messageId, agentId, acknowledged: true, acknowledgedAt: new Date(result).toISOString() };
+  }
+
   /** Returns how many of `ids` are acknowledged by the agent after the call (unknown ids are skipped). */
-  async acknowledgeMany(_agentId: string, _ids: string[]): Promise<number> {
-    return todo();
+  async acknowledgeMany(agentId: string, ids: string[]): Promise<number> {
+    this.checkAgentId(agentId, 'agentId');
+    if (ids.length < 1 || ids.length > MAX_COUNT)
+      throw new InvalidRequestError(`ids must hold 1 to ${MAX_COUNT} uuids`);
+    if (!ids.every((id) => UUID.test(id)))
+      throw new InvalidRequestError('each of ids must be a lowercase uuid');
+    const results = await Promise.all([...new Set(ids)].map((id) => this.acknowledgeOne(id, agentId)));
+    return results.filter((result) => typeof result === 'number').length;
   }
-  /** The message, its sender and recipients, and its status. Throws MessageNotFoundError. */
+
+  /** Tries the agent's direct mailbox and the broadcast mailbox at once; an id lives in at most one of them. */
+  private async acknowledgeOne(
+    messageId: string,
+    agentId: string,
+  ): Promise<number | 'missing' | 'not-recipient'> {
+    const now = Date.now();
+    const [direct, broadcast] = await Promise.all([
+      this.mailboxes.acknowledge(
+        this.mailboxes.keys.agentMailbox(agentId),
+        'direct',
+        messageId,
+        agentId,
+        now,
+      ),
+      this.mailboxes.acknowledge(
+        this.mailboxes.keys.broadcastMailbox(agentId),
+        'broadcast',
+        messageId,
+        agentId,
+        now,
+      ),
+    ]);
+    for (const result of [direct, broadcast]) {
+      if (result.status === 1 || result.status === 0) return Number(result.at);
+    }
+    return broadcast.status === -2 ? 'not-recipient' : 'missing';
+  }
+
+  // ---- lookups -------------------------------------------------------------------------------------------
+
+  /** The message, its recipients, and who has acknowledged it. Falls back to the Postgres archive after retention. */
   async getMessage(
-    _messageId: string,
+    messageId: string,
   ): Promise<{ message: ContextMessage; status: MessageStatus; recipients: string[] }> {
-    return todo();
+    if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
+    const claim = await this.mailboxes.readClaim(messageId);
+    if (claim) {
+      const [sender, target] = claim.split(' ');
+      const live = await this.liveMessage(messageId, sender, target);
+      if (live) return live;
+    }
+    const archived = await this.memory.findArchivedMessage(messageId);
+    if (!archived) throw new MessageNotFoundError(messageId);
+    const { message, acks } = archived;
+    const acknowledgedBy = acks.map((ack) => ack.agentId).sort();
+    const recipients = message.toAgent === BROADCAST ? acknowledgedBy : [message.toAgent];
+    return {
+      message: {
+        ...message,
+        toAgent: message.toAgent,
+        timestamp: message.createdAt.toISOString(),
+        deliveryCount: 0,
+      },
+      recipients,
+      status: {
+        acknowledged: recipients.every((r) => acknowledgedBy.includes(r)),
+        acknowledgedBy,
+        pendingFor: recipients.filter((r) => !acknowledgedBy.includes(r)),
+      },
+    };
   }
-  async isAcknowledged(_messageId: string): Promise<boolean> {
-    return todo();
+
+  private async liveMessage(messageId: string, sender: string, target: string) {
+    const mailbox = this.mailboxOf(target, sender);
+    const location = await this.mailboxes.readLocation(mailbox, messageId);
+    if (!location) return undefined;
+    const message = await this.readMessage(mailbox, target, location);
+    if (!message) return undefined;
+    const { entryId, priority } = parseLocation(location);
+    let recipients: string[];
+    if (target === BROADCAST) {
+      const members = await this.mailboxes.broadcastMembers();
+      const p = priorityIndex(priority);
+      recipients = [...members.entries()]
+        .filter(([agentId, joined]) => agentId !== sender && compareEntryIds(joined[p], entryId) < 0)
+        .map(([agentId]) => agentId)
+        .sort();
+    } else {
+      recipients = [target];
+    }
+    const states = await Promise.all(
+      recipients.map((agentId) => this.mailboxes.readAcked(this.mailboxOf(target, agentId), messageId)),
+    );
+    const acknowledgedBy = recipients.filter((_, i) => /^\d+$/.test(states[i] ?? ''));
+    if (target !== BROADCAST) {
+      message.deliveryCount = await this.mailboxes.deliveryCount(
+        mailbox.streams[priorityIndex(priority)],
+        mailbox.group,
+        entryId,
+      );
+    }
+    return {
+      message,
+      recipients,
+      status: {
+        acknowledged: acknowledgedBy.length === recipients.length,
+        acknowledgedBy,
+        pendingFor: recipients.filter((r) => !acknowledgedBy.includes(r)),
+      },
+    };
   }
-  async listDeadLetters(_agentId: string, _limit: number): Promise<DeadLetter[]> {
-    return todo();
+
+  async isAcknowledged(messageId: string): Promise<boolean> {
+    return (await this.getMessage(messageId)).status.acknowledged;
   }
-  /** Throws DeadLetterNotFoundError. */
-  async requeueDeadLetter(_agentId: string, _messageId: string): Promise<ContextMessage> {
-    return todo();
+
+  // ---- dead letters --------------------------------------------------------------------------------------
+
+  async listDeadLetters(agentId: string, limit = 100): Promise<DeadLetter[]> {
+    this.checkAgentId(agentId, 'agentId');
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_COUNT)
+      throw new InvalidRequestError(`limit must be an integer from 1 to ${MAX_COUNT}`);
+    if (!(await this.mailboxes.agentExists(agentId))) throw new AgentNotFoundError(agentId);
+    const [own, fromBroadcasts] = await Promise.all([
+      this.mailboxes.newestDeadLetters(this.mailboxes.keys.agentMailbox(agentId).dead, limit),
+      this.mailboxes.newestDeadLetters(this.mailboxes.keys.broadcastMailbox(agentId).dead, limit),
+    ]);
+    return [
+      ...own.map(([, flat]) => toDeadLetter(fieldsOf(flat), agentId)),
+      ...fromBroadcasts.map(([, flat]) => toDeadLetter({ ...fieldsOf(flat), to: BROADCAST }, agentId)),
+    ]
+      .sort((a, b) => b.deadAt.localeCompare(a.deadAt))
+      .slice(0, limit);
   }
+
+  /** Makes a dead letter pending again for the agent, with a fresh delivery count. */
+  async requeueDeadLetter(agentId: string, messageId: string): Promise<ContextMessage> {
+    this.checkAgentId(agentId, 'agentId');
+    if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
+    const own = await this.mailboxes.requeueOwn(agentId, messageId);
+    if (own.length === 3) {
+      const [p, , flat] = own;
+      return toContextMessage(fieldsOf(flat), priorityAt(p), agentId, 0);
+    }
+    // A broadcast that died for this agent: copy it into the agent's own mailbox, then drop the dead letter.
+    const broadcastMailbox = this.mailboxes.keys.broadcastMailbox(agentId);
+    const dead = await this.mailboxes.newestDeadLetters(broadcastMailbox.dead, 10000);
+    const found = dead.find(([, flat]) => fieldsOf(flat).m === messageId);
+    if (!found) throw new DeadLetterNotFoundError(messageId, agentId);
+    const [p, , flat] = await this.mailboxes.requeueCopy(agentId, messageId, fieldsOf(found[1]));
+    await this.mailboxes.deleteDeadLetter(broadcastMailbox, found[0]);
+    return toContextMessage(fieldsOf(flat), priorityAt(p), agentId, 0);
+  }
+
+  // ---- operations ----------------------------------------------------------------------------------------
+
   async getStats(): Promise<ContextSyncStats> {
-    return todo();
+    const agents = await this.mailboxes.listAgentIds();
+    const perAgent = await Promise.all(
+      agents.map(async (agentId) => {
+        const direct = this.mailboxes.keys.agentMailbox(agentId);
+        const broadcast = this.mailboxes.keys.broadcastMailbox(agentId);
+        const [lengths, directState, broadcastState, backlog] = await Promise.all([
+          Promise.all(direct.streams.map((stream) => this.mailboxes.streamLength(stream))),
+          this.mailboxState(direct),
+          this.mailboxState(broadcast),
+          Promise.all(direct.streams.map((stream) => this.mailboxes.archiveBacklog(stream))),
+        ]);
+        return {
+          agentId,
+          entries: sum(lengths),
+          pending: directState.pending + broadcastState.pending,
+          acked: directState.acked + broadcastState.acked,
+          dead: directState.dead + broadcastState.dead,
+          backlog: sum(backlog),
+        };
+      }),
+    );
+    const broadcastStreams = this.mailboxes.keys.broadcastStreams();
+    const [broadcastLengths, broadcastBacklog] = await Promise.all([
+      Promise.all(broadcastStreams.map((stream) => this.mailboxes.streamLength(stream))),
+      Promise.all(broadcastStreams.map((stream) => this.mailboxes.archiveBacklog(stream))),
+    ]);
+    return {
+      totalMessages: sum(perAgent.map((a) => a.entries)) + sum(broadcastLengths),
+      pendingMessages: sum(perAgent.map((a) => a.pending)),
+      acknowledgedMessages: sum(perAgent.map((a) => a.acked)),
+      deadLetters: sum(perAgent.map((a) => a.dead)),
+      streamsByAgent: Object.fromEntries(perAgent.map((a) => [a.agentId, a.entries])),
+      archiveLag: sum(perAgent.map((a) => a.backlog)) + sum(broadcastBacklog),
+    };
   }
-  /** Trims stream entries older than the retention (never unarchived ones). Returns entries removed. */
-  async cleanupOldMessages(): Promise<number> {
-    return todo();
+
+  /**
+   * Pending for one recipient of one mailbox, from counters rather than a scan: entries appended minus entries its
+   * group has read, plus those read but unacknowledged, minus those acknowledged before they were read.
+   */
+  private async mailboxState(
+    mailbox: MailboxKeys,
+  ): Promise<{ pending: number; acked: number; dead: number }> {
+    const [stats, cursor, counters, held] = await Promise.all([
+      this.mailboxes.hashAll(mailbox.stats),
+      this.mailboxes.hashAll(mailbox.cursor),
+      this.mailboxes.hashAll(mailbox.counters),
+      Promise.all(mailbox.streams.map((stream) => this.mailboxes.groupPendingCount(stream, mailbox.group))),
+    ]);
+    let pending = -Number(cursor.early ?? 0);
+    PRIORITIES.forEach((_, p) => {
+      pending += Number(stats[`added:${p}`] ?? 0) - Number(cursor[`r:${p}`] ?? 0) + held[p];
+    });
+    return {
+      pending: Math.max(0, pending),
+      acked: Number(counters.acked ?? 0),
+      dead: Number(counters.dead ?? 0),
+    };
   }
+
+  /**
+   * The hourly retention work: trims stream entries older than the retention (never unarchived ones) and drops
+   * consumers idle for longer than the retention that hold nothing. Idempotent. Returns entries removed.
+   */
+  async cleanupOldMessages(now = Date.now()): Promise<number> {
+    const retentionMs = this.config.messages.retentionMs;
+    const removed = await this.archiver.trimAll(`${Math.max(0, now - retentionMs)}-0`);
+    const agents = await this.mailboxes.listAgentIds();
+    for (const agentId of agents) {
+      for (const mailbox of [
+        this.mailboxes.keys.agentMailbox(agentId),
+        this.mailboxes.keys.broadcastMailbox(agentId),
+      ]) {
+        for (const stream of mailbox.streams)
+          await this.mailboxes.pruneIdleConsumers(stream, mailbox.group, retentionMs);
+      }
+      for (const stream of this.mailboxes.keys.agentMailbox(agentId).streams) {
+        await this.mailboxes.pruneIdleConsumers(stream, 'archive', retentionMs);
+      }
+    }
+    if (removed > 0)
+      this.logger.log(`Retention: trimmed ${removed} stream entries older than ${retentionMs / 3_600_000} h`);
+    return removed;
+  }
+
   /** Removes every Redis key of Brain (this prefix) and nothing else. */
   async clear(): Promise<void> {
-    return todo();
+    const deleted = await this.mailboxes.deleteEverything();
+    this.logger.warn(`Cleared all ContextSync data (${deleted} Redis keys)`);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------------------
+
+  private mailboxOf(target: string, agentId: string): MailboxKeys {
+    return target === BROADCAST
+      ? this.mailboxes.keys.broadcastMailbox(agentId)
+      : this.mailboxes.keys.agentMailbox(target);
+  }
+
+  private async readMessage(
+    mailbox: MailboxKeys,
+    target: string,
+    location: string,
+  ): Promise<ContextMessage | undefined> {
+    const { priority, entryId } = parseLocation(location);
+    const flat = await this.mailboxes.readEntry(mailbox.streams[priorityIndex(priority)], entryId);
+    return flat ? toContextMessage(fieldsOf(flat), priority, target, 0) : undefined;
+  }
+
+  private checkAgentId(agentId: string, field: string): void {
+    if (typeof agentId !== 'string' || !isAgentId(agentId)) {
+      throw new InvalidRequestError(`${field} must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'`);
+    }
+  }
+
+  private claimTtlSeconds(): number {
+    // A claim outlives the stream entry it guards, so a retried publish inside the retention stays idempotent.
+    return Math.ceil(this.config.messages.retentionMs / 1000) + 3600;
   }
 }
+
+/** Delivery order: priority first, then age (entry ids are time-ordered across streams). */
+function mergeCandidates(a: Candidate[], b: Candidate[]): Candidate[] {
+  return [...a, ...b].sort((x, y) => x.raw[0] - y.raw[0] || compareEntryIds(x.raw[1], y.raw[1]));
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+export type { Priority };

@@ -44,6 +44,10 @@ export interface MailboxKeys {
   dead: string;
   /** Counters (acknowledged, dead) of this recipient. */
   counters: string;
+  /** The slot's stats (added:<priority> = entries ever appended). For a direct mailbox, the counters hash. */
+  stats: string;
+  /** Direct: the agent's meta (exists while registered). Broadcast: the members hash. */
+  gate: string;
   /** The consumer group of the recipient on `streams`. */
   group: string;
 }
@@ -64,6 +68,8 @@ export class RedisKeys {
       ackLog: `${base}:acklog`,
       dead: `${base}:dead`,
       counters: `${base}:counters`,
+      stats: `${base}:counters`,
+      gate: `${base}:meta`,
       group: 'inbox',
     };
   }
@@ -81,6 +87,8 @@ export class RedisKeys {
       ackLog: `${base}:acklog`,
       dead: `${base}:dead:${member}`,
       counters: `${base}:counters:${member}`,
+      stats: `${base}:stats`,
+      gate: this.broadcastMembers(),
       group: member,
     };
   }

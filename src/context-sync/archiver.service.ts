@@ -1,0 +1,246 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { brainConfig, BrainConfigType } from '../config/brain.config';
+import { DependencyUnavailableError } from '../common/errors';
+import { MemoryService } from '../memory/memory.service';
+import { ArchivedAck, ArchivedMessage, BROADCAST } from './context-message';
+import { MailboxRepository, StreamEntry } from './mailbox.repository';
+import { fieldsOf, priorityAt, toArchivedMessage, toContextMessage } from './message-codec';
+
+/** A mailbox's streams as the archiver sees them: whose they are, and their ack log. */
+interface ArchiveSource {
+  owner: string;
+  streams: string[];
+  ackLog: string;
+  /** The acked hashes to clean when entries are trimmed. */
+  ackedKeys: () => Promise<string[]>;
+  ids: string;
+}
+
+const STALE_CLAIM_MS = 30_000;
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * Every message reaches Postgres through here, never through the request: a consumer group `archive` on every
+ * stream, read in batches by every replica (sharing the work), inserted with ON CONFLICT DO NOTHING, then XACKed.
+ * While Postgres is down the entries wait in Redis and the loop backs off; when it returns, it catches up.
+ * After archiving it trims streams beyond BRAIN_STREAM_MAXLEN — only what the archive has stored.
+ */
+@Injectable()
+export class ArchiverService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Archiver');
+  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private closing = false;
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private failures = 0;
+  private lastStaleClaim = 0;
+  /** After a failed insert, this replica's own unacknowledged reads are retried before new ones. */
+  private retryOwn = false;
+
+  constructor(
+    private readonly mailboxes: MailboxRepository,
+    private readonly memory: MemoryService,
+    @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    this.wakeUp?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.closing) {
+      let moved = 0;
+      try {
+        moved = await this.archiveOnce();
+        if (this.failures > 0)
+          this.logger.log(`Archive is working again after ${this.failures} failed attempts`);
+        this.failures = 0;
+      } catch (error) {
+        this.failures += 1;
+        this.retryOwn = true;
+        if (this.failures === 1 || this.failures % 20 === 0) {
+          this.logger.warn(
+            `Archive attempt failed (${(error as Error).message}); entries wait in Redis, retrying with backoff`,
+          );
+        }
+      }
+      if (moved === 0 || this.failures > 0) await this.pause(this.delay());
+    }
+  }
+
+  private delay(): number {
+    if (this.failures === 0) return this.config.archive.intervalMs;
+    return Math.min(MAX_BACKOFF_MS, this.config.archive.intervalMs * 2 ** Math.min(this.failures, 8));
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** One pass over every mailbox. Returns how many entries were stored. */
+  async archiveOnce(): Promise<number> {
+    const sources = await this.sources();
+    const claimStale = Date.now() - this.lastStaleClaim > STALE_CLAIM_MS / 3;
+    if (claimStale) this.lastStaleClaim = Date.now();
+    const fromStart = this.retryOwn;
+    const results = await Promise.all(
+      sources.map((source) => this.archiveSource(source, claimStale, fromStart)),
+    );
+    this.retryOwn = false;
+    return results.reduce((total, n) => total + n, 0);
+  }
+
+  /** Stores everything of one agent's mailbox, including what other replicas hold; used before deleting it. */
+  async drainAgent(agentId: string, timeoutMs = 10_000): Promise<void> {
+    const source = this.agentSource(agentId);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.archiveSource(source, true, true, 0);
+        const backlog = await Promise.all(
+          source.streams.map((stream) => this.mailboxes.archiveBacklog(stream)),
+        );
+        if (backlog.every((n) => n === 0)) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw new DependencyUnavailableError('postgres', error);
+      }
+      if (Date.now() > deadline) throw new DependencyUnavailableError('postgres');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Trims every stream by age (entries before `olderThanId`), never beyond what the archive stored. */
+  async trimAll(olderThanId: string): Promise<number> {
+    let removed = 0;
+    for (const source of await this.sources()) {
+      const acked = await source.ackedKeys();
+      for (const stream of source.streams) {
+        for (;;) {
+          const n = await this.mailboxes.trim(
+            stream,
+            source.ids,
+            acked,
+            this.config.messages.streamMaxLen,
+            olderThanId,
+            1000,
+          );
+          removed += n;
+          if (n < 1000) break;
+        }
+      }
+    }
+    return removed;
+  }
+
+  private async sources(): Promise<ArchiveSource[]> {
+    const agents = await this.mailboxes.listAgentIds();
+    const sources = agents.map((agentId) => this.agentSource(agentId));
+    if (agents.length > 0) {
+      const keys = this.mailboxes.keys;
+      sources.push({
+        owner: BROADCAST,
+        streams: keys.broadcastStreams(),
+        ackLog: keys.broadcastAckLog(),
+        ids: keys.broadcastIds(),
+        ackedKeys: async () =>
+          [...(await this.mailboxes.broadcastMembers()).keys()].map(
+            (member) => keys.broadcastMailbox(member).acked,
+          ),
+      });
+    }
+    return sources;
+  }
+
+  private agentSource(agentId: string): ArchiveSource {
+    const mailbox = this.mailboxes.keys.agentMailbox(agentId);
+    return {
+      owner: agentId,
+      streams: mailbox.streams,
+      ackLog: mailbox.ackLog,
+      ids: mailbox.ids,
+      ackedKeys: () => Promise.resolve([mailbox.acked]),
+    };
+  }
+
+  private async archiveSource(
+    source: ArchiveSource,
+    claimStale: boolean,
+    fromStart: boolean,
+    staleMs = STALE_CLAIM_MS,
+  ): Promise<number> {
+    const batch = this.config.archive.batchSize;
+    const read = await this.mailboxes.readForArchive(source.streams, this.consumer, batch, fromStart);
+    const byStream = new Map<string, StreamEntry[]>(read);
+    if (claimStale) {
+      for (const stream of source.streams) {
+        const stale = await this.mailboxes.claimStaleForArchive(stream, this.consumer, staleMs, batch);
+        if (stale.length > 0) byStream.set(stream, [...(byStream.get(stream) ?? []), ...stale]);
+      }
+    }
+    const messages: ArchivedMessage[] = [];
+    for (const [stream, entries] of byStream) {
+      const priority = priorityAt(source.streams.indexOf(stream));
+      for (const [, flat] of entries) {
+        messages.push(toArchivedMessage(toContextMessage(fieldsOf(flat), priority, source.owner, 0)));
+      }
+    }
+    if (messages.length > 0) {
+      await this.memory.archiveMessages(messages);
+      await Promise.all(
+        [...byStream].map(([stream, entries]) =>
+          this.mailboxes.ackArchived(
+            stream,
+            entries.map(([id]) => id),
+          ),
+        ),
+      );
+      await this.trimToLength(source, [...byStream.keys()]);
+    }
+    return messages.length + (await this.archiveAcks(source, fromStart));
+  }
+
+  private async archiveAcks(source: ArchiveSource, fromStart: boolean): Promise<number> {
+    const read = await this.mailboxes.readForArchive(
+      [source.ackLog],
+      this.consumer,
+      this.config.archive.batchSize,
+      fromStart,
+    );
+    const entries = read.flatMap(([, list]) => list);
+    if (entries.length === 0) return 0;
+    const acks: ArchivedAck[] = entries.map(([, flat]) => {
+      const fields = fieldsOf(flat);
+      return { messageId: fields.m, agentId: fields.a, acknowledgedAt: new Date(Number(fields.at)) };
+    });
+    await this.memory.archiveAcks(acks);
+    await this.mailboxes.deleteAckLogEntries(
+      source.ackLog,
+      entries.map(([id]) => id),
+    );
+    return entries.length;
+  }
+
+  private async trimToLength(source: ArchiveSource, streams: string[]): Promise<void> {
+    const maxLength = this.config.messages.streamMaxLen;
+    const lengths = await Promise.all(streams.map((stream) => this.mailboxes.streamLength(stream)));
+    // Approximate like MAXLEN ~: trim once a stream is 10 % over, so trimming is not paid on every batch.
+    const over = streams.filter((_, i) => lengths[i] > maxLength * 1.1);
+    if (over.length === 0) return;
+    const acked = await source.ackedKeys();
+    for (const stream of over) await this.mailboxes.trim(stream, source.ids, acked, maxLength, '0-0', 10_000);
+  }
+}

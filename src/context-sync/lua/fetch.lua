@@ -1,0 +1,106 @@
+-- Reads one recipient's pending messages from one mailbox slot, priority by priority.
+-- KEYS[1..4] the streams, critical .. low     KEYS[5] the recipient's acked hash (message id -> ms | 's' | 'd')
+-- KEYS[6] the recipient's cursor hash (c:<p> last entry handed to its group, r:<p> entries read, early)
+-- KEYS[7] the recipient's dead-letter stream  KEYS[8] the recipient's counters hash
+-- ARGV[1] mode: 'peek' (change nothing) | 'available' (what a lease could take; change nothing) | 'lease'
+-- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
+-- ARGV[6] now ms  ARGV[7..10] how many to take of each priority
+-- Reply: {messages, newest} where messages lists {priority index, entry id, delivery count, fields} in delivery
+-- order, and newest holds each stream's newest entry id ('0-0' if empty): a long poll waits for entries after them.
+local mode, group, consumer = ARGV[1], ARGV[2], ARGV[3]
+local visibility, max_deliveries, now = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local out = {}
+
+local function resolved(entry)
+  return redis.call('HEXISTS', KEYS[5], field(entry, 'm')) == 1
+end
+
+local function emit(p, entry, deliveries)
+  out[#out + 1] = {p, entry[1], deliveries, entry[2]}
+end
+
+-- Moves an entry that exhausted its deliveries to the dead letters; it stops being pending.
+local function bury(stream, p, entry, deliveries)
+  local fields = entry[2]
+  local copy = {}
+  for i = 1, #fields do copy[i] = fields[i] end
+  for _, extra in ipairs({'pr', tostring(p), 'reason', 'max_deliveries', 'deadAt', now, 'dc', tostring(deliveries)}) do
+    copy[#copy + 1] = extra
+  end
+  redis.call('XADD', KEYS[7], '*', unpack(copy))
+  redis.call('XACK', stream, group, entry[1])
+  redis.call('HSET', KEYS[5], field(entry, 'm'), 'd')
+  redis.call('HINCRBY', KEYS[8], 'dead', 1)
+end
+
+for p = 0, 3 do
+  local stream = KEYS[p + 1]
+  local wanted = tonumber(ARGV[7 + p])
+  local taken = 0
+  if wanted > 0 and redis.call('EXISTS', stream) == 1 then
+    -- 1. Delivered but unacknowledged: peek shows all of them, a lease only those whose lease ran out.
+    local held
+    if mode == 'peek' then
+      held = redis.call('XPENDING', stream, group, '-', '+', wanted)
+    else
+      held = redis.call('XPENDING', stream, group, 'IDLE', visibility, '-', '+', wanted)
+    end
+    for _, pending in ipairs(held) do
+      local id, deliveries = pending[1], tonumber(pending[4])
+      local found = redis.call('XRANGE', stream, id, id)
+      if #found == 0 or resolved(found[1]) then
+        -- trimmed away, or resolved by an ack: nothing to deliver (a lease tidies the group up)
+        if mode == 'lease' then redis.call('XACK', stream, group, id) end
+      elseif mode == 'lease' and deliveries >= max_deliveries then
+        bury(stream, p, found[1], deliveries)
+      elseif mode == 'lease' then
+        redis.call('XCLAIM', stream, group, consumer, 0, id)
+        emit(p, found[1], deliveries + 1)
+        taken = taken + 1
+      else
+        emit(p, found[1], deliveries)
+        taken = taken + 1
+      end
+    end
+
+    -- 2. Never delivered: the entries after the cursor, skipping those already resolved.
+    local cursor = redis.call('HGET', KEYS[6], 'c:' .. p) or '0-0'
+    local rounds = 0
+    while taken < wanted and rounds < 20 do
+      rounds = rounds + 1
+      local need = wanted - taken
+      local batch
+      if mode == 'lease' then
+        local reply = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', need, 'STREAMS', stream, '>')
+        batch = reply and reply[1] and reply[1][2] or {}
+        if #batch > 0 then
+          cursor = batch[#batch][1]
+          redis.call('HSET', KEYS[6], 'c:' .. p, cursor)
+          redis.call('HINCRBY', KEYS[6], 'r:' .. p, #batch)
+        end
+      else
+        batch = redis.call('XRANGE', stream, '(' .. cursor, '+', 'COUNT', need)
+        if #batch > 0 then cursor = batch[#batch][1] end
+      end
+      if #batch == 0 then break end
+      for _, entry in ipairs(batch) do
+        if resolved(entry) then
+          if mode == 'lease' then
+            redis.call('XACK', stream, group, entry[1])
+            redis.call('HINCRBY', KEYS[6], 'early', -1)
+          end
+        else
+          emit(p, entry, mode == 'lease' and 1 or 0)
+          taken = taken + 1
+        end
+      end
+    end
+  end
+end
+local newest = {}
+for p = 0, 3 do
+  local last = redis.call('XREVRANGE', KEYS[p + 1], '+', '-', 'COUNT', 1)
+  newest[p + 1] = '0-0'
+  if #last > 0 then newest[p + 1] = last[1][1] end
+end
+return {out, newest}

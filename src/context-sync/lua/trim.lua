@@ -1,0 +1,55 @@
+-- Trims the oldest entries of one stream: those beyond the length limit and those older than the retention,
+-- but never an entry the archive group has not stored yet. Removes their ids from the slot's indexes.
+-- KEYS[1] the stream   KEYS[2] the slot's ids index   KEYS[3..] the acked hashes of the stream's recipients
+-- ARGV[1] max length (0 = no length limit)   ARGV[2] entries older than this id go ('0-0' = no age limit)
+-- ARGV[3] at most this many entries per call
+-- Reply: number of entries removed
+local stream = KEYS[1]
+if redis.call('EXISTS', stream) == 0 then return 0 end
+local limit = tonumber(ARGV[3])
+
+-- The archive boundary: the oldest entry the archive has not acknowledged.
+local boundary = nil
+local groups = redis.call('XINFO', 'GROUPS', stream)
+for _, group in ipairs(groups) do
+  local name, last, pending = nil, nil, 0
+  for i = 1, #group, 2 do
+    if group[i] == 'name' then name = group[i + 1] end
+    if group[i] == 'last-delivered-id' then last = group[i + 1] end
+    if group[i] == 'pending' then pending = tonumber(group[i + 1]) end
+  end
+  if name == 'archive' then
+    if pending > 0 then
+      boundary = redis.call('XPENDING', stream, 'archive')[2]
+    else
+      boundary = next_id(last)
+    end
+  end
+end
+if not boundary then return 0 end
+
+-- What the limits would remove: entries strictly before `cut`.
+local cut = '0-0'
+local max_length = tonumber(ARGV[1])
+if max_length > 0 then
+  local excess = redis.call('XLEN', stream) - max_length
+  if excess > 0 then
+    local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', math.min(excess, limit))
+    cut = next_id(oldest[#oldest][1])
+  end
+end
+if id_less(cut, ARGV[2]) then cut = ARGV[2] end
+if id_less(boundary, cut) then cut = boundary end
+if cut == '0-0' then return 0 end
+
+local doomed = redis.call('XRANGE', stream, '-', '(' .. cut, 'COUNT', limit)
+if #doomed == 0 then return 0 end
+for _, entry in ipairs(doomed) do
+  local message_id = field(entry, 'm')
+  local location = redis.call('HGET', KEYS[2], message_id)
+  -- only if the index still points here (a requeued message points at its new entry)
+  if location and split_words(location)[2] == entry[1] then redis.call('HDEL', KEYS[2], message_id) end
+  for k = 3, #KEYS do redis.call('HDEL', KEYS[k], message_id) end
+end
+redis.call('XTRIM', stream, 'MINID', next_id(doomed[#doomed][1]))
+return #doomed

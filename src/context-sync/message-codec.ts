@@ -1,0 +1,104 @@
+import {
+  ArchivedMessage,
+  BROADCAST,
+  ContextMessage,
+  DeadLetter,
+  PRIORITIES,
+  Priority,
+} from './context-message';
+
+/** A stream entry's fields as a plain object (Redis replies them as a flat [k1, v1, k2, v2, ...] list). */
+export type EntryFields = Record<string, string>;
+
+export function fieldsOf(flat: string[]): EntryFields {
+  const fields: EntryFields = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+  return fields;
+}
+
+export function priorityIndex(priority: Priority): number {
+  return PRIORITIES.indexOf(priority);
+}
+
+export function priorityAt(index: number): Priority {
+  const priority = PRIORITIES[index];
+  if (!priority) throw new Error(`no priority at index ${index}`);
+  return priority;
+}
+
+/** The fields a message is stored with. Recipient and priority are implied by the stream it lives in. */
+export function toEntryFields(message: {
+  id: string;
+  fromAgent: string;
+  type: string | null;
+  payload: Record<string, unknown>;
+  timestampMs: number;
+}): string[] {
+  return [
+    'm',
+    message.id,
+    'f',
+    message.fromAgent,
+    'ty',
+    message.type ?? '',
+    'p',
+    JSON.stringify(message.payload),
+    'ts',
+    String(message.timestampMs),
+  ];
+}
+
+/**
+ * Rebuilds a ContextMessage from a stream entry. `mailboxOwner` is the agent whose direct stream held it, or
+ * "broadcast"; an entry copied into a direct stream from a broadcast dead letter says `to: broadcast` itself.
+ */
+export function toContextMessage(
+  fields: EntryFields,
+  priority: Priority,
+  mailboxOwner: string,
+  deliveryCount: number,
+): ContextMessage {
+  return {
+    id: fields.m,
+    fromAgent: fields.f,
+    toAgent: fields.to === BROADCAST ? BROADCAST : mailboxOwner,
+    timestamp: new Date(Number(fields.ts)).toISOString(),
+    payload: JSON.parse(fields.p) as Record<string, unknown>,
+    priority,
+    type: fields.ty ? fields.ty : null,
+    deliveryCount,
+  };
+}
+
+export function toDeadLetter(fields: EntryFields, mailboxOwner: string): DeadLetter {
+  return {
+    ...toContextMessage(fields, priorityAt(Number(fields.pr)), mailboxOwner, Number(fields.dc)),
+    reason: 'max_deliveries',
+    deadAt: new Date(Number(fields.deadAt)).toISOString(),
+  };
+}
+
+export function toArchivedMessage(message: ContextMessage): ArchivedMessage {
+  return {
+    id: message.id,
+    fromAgent: message.fromAgent,
+    toAgent: message.toAgent,
+    priority: message.priority,
+    type: message.type,
+    payload: message.payload,
+    createdAt: new Date(message.timestamp),
+  };
+}
+
+/** Stream ids are "<ms>-<seq>"; compares them numerically. */
+export function compareEntryIds(a: string, b: string): number {
+  const [ams, aseq] = a.split('-').map(Number);
+  const [bms, bseq] = b.split('-').map(Number);
+  return ams - bms || aseq - bseq;
+}
+
+/** Parses an ids-index location "<priority index> <entry id>". */
+export function parseLocation(location: string): { priority: Priority; entryId: string } {
+  const [index, entryId] = location.split(' ');
+  return { priority: priorityAt(Number(index)), entryId };
+}
