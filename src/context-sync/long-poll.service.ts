@@ -121,7 +121,7 @@ export class LongPollService implements OnApplicationShutdown {
     if (reader.status === 'wait') await reader.connect().catch(() => undefined);
     while (!this.closing && this.broadcastWaiters.size > 0) {
       try {
-        const reply = (await reader.xread(
+        const reply = await reader.xread(
           'COUNT',
           100,
           'BLOCK',
@@ -129,7 +129,7 @@ export class LongPollService implements OnApplicationShutdown {
           'STREAMS',
           ...streams,
           ...this.broadcastSeen!,
-        ));
+        );
         if (!reply) continue;
         const seen = [...this.broadcastSeen!];
         for (const [stream, entries] of reply) {

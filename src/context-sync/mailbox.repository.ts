@@ -221,7 +221,7 @@ export class MailboxRepository {
   }
 
   async newestDeadLetters(deadStream: string, count: number): Promise<StreamEntry[]> {
-    return (await this.redis.xrevrange(deadStream, '+', '-', 'COUNT', count));
+    return await this.redis.xrevrange(deadStream, '+', '-', 'COUNT', count);
   }
 
   async requeueOwn(agentId: string, messageId: string): Promise<[number, string, string[]] | []> {
@@ -325,8 +325,14 @@ export class MailboxRepository {
       )) as [string, StreamEntry[]][] | null;
       return reply ?? [];
     } catch (error) {
-      // The streams were deleted under us (agent removed, data cleared): nothing to archive there.
-      if (/NOGROUP/.test((error as Error).message)) return [];
+      if (/NOGROUP/.test((error as Error).message)) {
+        // A stream lost its group (deleted and re-created): give the archive group back to the streams that exist
+        // (reading them from the start). Streams deleted for good (agent removed, data cleared) stay deleted.
+        await Promise.all(
+          streams.map((stream) => this.redis.xgroup('CREATE', stream, 'archive', '0').catch(() => 'skip')),
+        );
+        return [];
+      }
       throw error;
     }
   }

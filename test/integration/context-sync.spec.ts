@@ -361,6 +361,29 @@ describe('ContextSync on real Redis and Postgres', () => {
     }
   });
 
+  it('recovers when a stream is deleted under it (NOGROUP) instead of failing every read', async () => {
+    await sync().registerAgent('fragile', 'hash-fragile');
+    const redis = rawRedis(environment.config);
+    try {
+      await redis.del(`${environment.config.redis.prefix}:{agent:fragile}:stream:medium`);
+    } finally {
+      redis.disconnect();
+    }
+    const { message } = await sync().share({
+      sourceAgent: 'nova',
+      targetAgent: 'fragile',
+      context: { after: 'delete' },
+    });
+    expect(ids(await sync().getPendingMessages('fragile'))).toEqual([message.id]);
+    expect(ids(await sync().getPendingMessages('fragile', { consumer: 'f1' }))).toEqual([message.id]);
+    await sync().acknowledge(message.id, 'fragile');
+    expect(await sync().getPendingMessages('fragile', { consumer: 'f1' })).toEqual([]);
+    await waitFor(
+      async () => (await brain.memory.findArchivedMessage(message.id)) !== null,
+      'the message archived',
+    );
+  });
+
   it('clear removes every key of this Brain and nothing else', async () => {
     const redis = rawRedis(environment.config);
     const foreign = `foreign-${randomUUID()}`;

@@ -33,11 +33,28 @@ local function bury(stream, p, entry, deliveries)
   redis.call('HINCRBY', KEYS[8], 'dead', 1)
 end
 
+-- A stream deleted and re-created behind Brain's back has lost its groups (NOGROUP): put them back instead of
+-- failing every read. The recipient's own group starts at the beginning of a direct stream (everything in it is
+-- addressed to it) and at the end of a broadcast stream (it must not receive older broadcasts).
+local function ensure_groups(stream, p)
+  local ok = pcall(redis.call, 'XINFO', 'CONSUMERS', stream, group)
+  if ok then return end
+  local start = '$'
+  if group == 'inbox' then start = '0' end
+  redis.call('XGROUP', 'CREATE', stream, group, start)
+  pcall(redis.call, 'XGROUP', 'CREATE', stream, 'archive', '0')
+  local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  local cursor = '0-0'
+  if start == '$' and #newest > 0 then cursor = newest[1][1] end
+  redis.call('HSET', KEYS[6], 'c:' .. p, cursor)
+end
+
 for p = 0, 3 do
   local stream = KEYS[p + 1]
   local wanted = tonumber(ARGV[7 + p])
   local taken = 0
   if wanted > 0 and redis.call('EXISTS', stream) == 1 then
+    ensure_groups(stream, p)
     -- 1. Delivered but unacknowledged: peek shows all of them, a lease only those whose lease ran out.
     local held
     if mode == 'peek' then
