@@ -19,6 +19,13 @@ module.exports = {
       testRegex: 'test/(integration|e2e)/.*\\.spec\\.ts$',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
     },
+    {
+      ...common,
+      displayName: 'cluster',
+      rootDir: '.',
+      testRegex: 'test/cluster/.*\\.spec\\.ts$',
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
   ],
   maxWorkers: 2,
   testTimeout: 60000,

@@ -70,8 +70,15 @@ export class MailboxRepository {
       priorityIndex: number;
     },
   ): Promise<{ status: 1 | 0 | -1; location?: string }> {
-    const keys = [mailbox.streams[message.priorityIndex], mailbox.ids, mailbox.gate, mailbox.stats];
-    if (kind === 'broadcast') keys.push(mailbox.acked, mailbox.cursor);
+    // A direct publish does not touch KEYS[5..6]; they are passed (same slot) because the key count is fixed.
+    const keys = [
+      mailbox.streams[message.priorityIndex],
+      mailbox.ids,
+      mailbox.gate,
+      mailbox.stats,
+      mailbox.acked,
+      mailbox.cursor,
+    ];
     const [status, location] = await runScript<[1 | 0 | -1, string?]>(this.redis, 'publish', keys, [
       message.id,
       message.from,
@@ -267,8 +274,8 @@ export class MailboxRepository {
     return runScript<number>(
       this.redis,
       'trim',
-      [stream, ids, ...ackedKeys],
-      [maxLength, olderThanId, limit],
+      [stream, ids],
+      [maxLength, olderThanId, limit, ...ackedKeys],
     );
   }
 

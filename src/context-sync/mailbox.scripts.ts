@@ -3,8 +3,20 @@ import { join } from 'node:path';
 import type { RedisClient } from '../infrastructure/redis/redis.constants';
 
 /** The Lua scripts of ContextSync, each a file in ./lua with a header listing KEYS, ARGV and the reply. */
-const SCRIPTS = ['publish', 'fetch', 'ack', 'register-agent', 'join-broadcast', 'trim', 'requeue'] as const;
-export type ScriptName = (typeof SCRIPTS)[number];
+/**
+ * Each script with its fixed number of KEYS. Fixed, not variable: ioredis' auto-pipelining on a Cluster routes a
+ * call by its first argument, which must therefore be a key, not a key count.
+ */
+const SCRIPTS = {
+  publish: 6,
+  fetch: 8,
+  ack: 10,
+  'register-agent': 6,
+  'join-broadcast': 7,
+  trim: 2,
+  requeue: 8,
+} as const;
+export type ScriptName = keyof typeof SCRIPTS;
 
 const common = (): string => readFileSync(join(__dirname, 'lua', '_common.lua'), 'utf8');
 
@@ -14,10 +26,11 @@ const common = (): string => readFileSync(join(__dirname, 'lua', '_common.lua'),
  */
 export function defineMailboxScripts(redis: RedisClient): void {
   const prelude = common();
-  for (const name of SCRIPTS) {
-    if (typeof (redis as unknown as Record<string, unknown>)[commandName(name)] === 'function') continue;
+  for (const [name, numberOfKeys] of Object.entries(SCRIPTS)) {
+    if (typeof (redis as unknown as Record<string, unknown>)[commandName(name as ScriptName)] === 'function')
+      continue;
     const body = readFileSync(join(__dirname, 'lua', `${name}.lua`), 'utf8');
-    redis.defineCommand(commandName(name), { lua: `${prelude}\n${body}` });
+    redis.defineCommand(commandName(name as ScriptName), { lua: `${prelude}\n${body}`, numberOfKeys });
   }
 }
 
@@ -25,13 +38,15 @@ export function commandName(name: ScriptName): string {
   return `brain_${name.replace(/-/g, '_')}`;
 }
 
-/** Calls a defined script with a variable number of keys. */
+/** Calls a defined script; `keys` must be exactly as many as the script declares. */
 export function runScript<T>(
   redis: RedisClient,
   name: ScriptName,
   keys: string[],
   args: (string | number)[],
 ): Promise<T> {
+  if (keys.length !== SCRIPTS[name])
+    throw new Error(`script ${name} takes ${SCRIPTS[name]} keys, got ${keys.length}`);
   const command = (redis as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[commandName(name)];
-  return command.call(redis, keys.length, ...keys, ...args);
+  return command.call(redis, ...keys, ...args);
 }

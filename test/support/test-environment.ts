@@ -54,6 +54,9 @@ export function rawRedis(config: BrainConfig): Redis | Cluster {
 export async function scanKeys(config: BrainConfig, pattern: string): Promise<string[]> {
   const client = rawRedis(config);
   try {
+    if (client instanceof Cluster && client.status !== 'ready') {
+      await new Promise((resolve) => client.once('ready', resolve));
+    }
     const nodes = client instanceof Cluster ? client.nodes('master') : [client];
     const keys: string[] = [];
     for (const node of nodes) {

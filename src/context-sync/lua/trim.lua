@@ -1,8 +1,10 @@
 -- Trims the oldest entries of one stream: those beyond the length limit and those older than the retention,
 -- but never an entry the archive group has not stored yet. Removes their ids from the slot's indexes.
--- KEYS[1] the stream   KEYS[2] the slot's ids index   KEYS[3..] the acked hashes of the stream's recipients
+-- KEYS[1] the stream   KEYS[2] the slot's ids index
 -- ARGV[1] max length (0 = no length limit)   ARGV[2] entries older than this id go ('0-0' = no age limit)
 -- ARGV[3] at most this many entries per call
+-- ARGV[4..] the acked hashes of the stream's recipients: keys of the same slot (same hash tag), passed as ARGV
+--   because their number varies and ioredis needs a fixed key count to route calls on a Cluster.
 -- Reply: number of entries removed
 local stream = KEYS[1]
 if redis.call('EXISTS', stream) == 0 then return 0 end
@@ -49,7 +51,7 @@ for _, entry in ipairs(doomed) do
   local location = redis.call('HGET', KEYS[2], message_id)
   -- only if the index still points here (a requeued message points at its new entry)
   if location and split_words(location)[2] == entry[1] then redis.call('HDEL', KEYS[2], message_id) end
-  for k = 3, #KEYS do redis.call('HDEL', KEYS[k], message_id) end
+  for k = 4, #ARGV do redis.call('HDEL', ARGV[k], message_id) end
 end
 redis.call('XTRIM', stream, 'MINID', next_id(doomed[#doomed][1]))
 return #doomed

@@ -48,6 +48,18 @@ export class RedisConnectionFactory {
     const client: RedisClient = clusterNodes
       ? new Cluster(clusterNodes, {
           enableAutoPipelining: base.enableAutoPipelining,
+          // Auto-pipelining groups calls by the slot of their first argument; these take a subcommand or a
+          // script body first, so they go on their own.
+          autoPipeliningIgnoredCommands: [
+            'xreadgroup',
+            'xgroup',
+            'xinfo',
+            'xread',
+            'eval',
+            'config',
+            'ping',
+            'scan',
+          ],
           enableOfflineQueue: false,
           clusterRetryStrategy: reconnectBackoff,
           lazyConnect: true,
