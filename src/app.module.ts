@@ -11,6 +11,7 @@ import { DatabaseModule } from './infrastructure/database/database.module';
 import { LoggingModule } from './infrastructure/logging/logging.module';
 import { RedisModule } from './infrastructure/redis/redis.module';
 import { MemoryModule } from './memory/memory.module';
+import { MetricsModule } from './metrics/metrics.module';
 
 @Module({
   imports: [
@@ -25,6 +26,7 @@ import { MemoryModule } from './memory/memory.module';
     RedisModule,
     DatabaseModule,
     HealthModule,
+    MetricsModule,
     ContextSyncModule,
     MemoryModule,
     AgentsModule,
