@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { MemoryModule } from '../memory/memory.module';
+import { ArchiveHealthIndicator } from './archive.health';
 import { ArchiverService } from './archiver.service';
 import { ContextSyncService } from './context-sync.service';
 import { LongPollService } from './long-poll.service';
@@ -8,8 +10,15 @@ import { RetentionJob } from './retention.job';
 
 /** Durable messaging on Redis Streams; exports only its service API. */
 @Module({
-  imports: [MemoryModule],
-  providers: [MailboxRepository, LongPollService, ArchiverService, ContextSyncService, RetentionJob],
-  exports: [ContextSyncService, RetentionJob],
+  imports: [MemoryModule, TerminusModule],
+  providers: [
+    MailboxRepository,
+    LongPollService,
+    ArchiverService,
+    ContextSyncService,
+    RetentionJob,
+    ArchiveHealthIndicator,
+  ],
+  exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator],
 })
 export class ContextSyncModule {}

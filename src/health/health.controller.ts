@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ArchiveHealthIndicator } from '../context-sync/archive.health';
 import { RedisHealthIndicator } from '../infrastructure/redis/redis.health';
 import { LifecycleService } from './lifecycle.service';
 
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     private readonly postgres: TypeOrmHealthIndicator,
     private readonly lifecycle: LifecycleService,
+    private readonly archive: ArchiveHealthIndicator,
   ) {}
 
   @Get('live')
@@ -31,6 +33,7 @@ export class HealthController {
     return this.health.check([
       () => this.redis.check('redis', CHECK_TIMEOUT_MS),
       () => this.postgres.pingCheck('postgres', { timeout: CHECK_TIMEOUT_MS }),
+      () => this.archive.check('archive'),
       () =>
         this.lifecycle.isShuttingDown
           ? { lifecycle: { status: 'down' as const, message: 'shutting down' } }

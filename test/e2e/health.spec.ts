@@ -34,6 +34,8 @@ describe('health and HTTP foundation (e2e)', () => {
     expect(body.status).toBe('ok');
     expect(body.info.redis.status).toBe('up');
     expect(body.info.postgres.status).toBe('up');
+    // The archive backlog is a readiness detail, never a reason to stop taking messages.
+    expect(body.info.archive.status).toBe('up');
     expect(body.error).toEqual({});
   });
 

@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { ArchiverService } from './archiver.service';
+
+/**
+ * Readiness detail: how many entries wait for the archive. Always "up": a Postgres outage shows in the postgres
+ * check, and a replica must keep taking messages (they wait safely in Redis) while the archive catches up.
+ */
+@Injectable()
+export class ArchiveHealthIndicator {
+  constructor(
+    private readonly archiver: ArchiverService,
+    private readonly health: HealthIndicatorService,
+  ) {}
+
+  check(key: string) {
+    return this.health.check(key).up({ archiveLag: this.archiver.lastKnownLag ?? null });
+  }
+}
