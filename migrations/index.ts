@@ -2,5 +2,12 @@
  * Every migration, in order. Listed explicitly (not globbed) so the same list works from ts-jest, ts-node and dist/.
  */
 import { MigrationInterface } from 'typeorm';
+import { CreateAgents1767225600000 } from './1767225600000-create-agents';
+import { CreateMessageArchive1767225600001 } from './1767225600001-create-message-archive';
+import { CreateMemories1767225600002 } from './1767225600002-create-memories';
 
-export const allMigrations: (new () => MigrationInterface)[] = [];
+export const allMigrations: (new () => MigrationInterface)[] = [
+  CreateAgents1767225600000,
+  CreateMessageArchive1767225600001,
+  CreateMemories1767225600002,
+];
