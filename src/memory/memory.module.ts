@@ -1,4 +1,30 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgentsPersistenceModule } from '../agents/agents-persistence.module';
+import { MemoryEntity } from './entities/memory.entity';
+import { MessageAckEntity } from './entities/message-ack.entity';
+import { MessageEntity } from './entities/message.entity';
+import { HistoryRepository } from './history.repository';
+import { InsightsRepository } from './insights.repository';
+import { MemoriesRepository } from './memories.repository';
+import { MemoryCache } from './memory-cache';
+import { MemoryService } from './memory.service';
+import { MessagesRepository } from './messages.repository';
 
-@Module({})
+/** Long-term memory in Postgres (archive, memories, history, conversations, insights). Exports MemoryService only. */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([MessageEntity, MessageAckEntity, MemoryEntity]),
+    AgentsPersistenceModule,
+  ],
+  providers: [
+    MemoryService,
+    MessagesRepository,
+    MemoriesRepository,
+    HistoryRepository,
+    InsightsRepository,
+    MemoryCache,
+  ],
+  exports: [MemoryService],
+})
 export class MemoryModule {}

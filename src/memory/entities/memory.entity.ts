@@ -1,0 +1,35 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/**
+ * A row of `memories` (migrations/1767225600002-create-memories.ts). The generated `search` tsvector column is
+ * left out on purpose: only SQL in MemoriesRepository reads it, and TypeORM must never try to write it.
+ */
+@Entity({ name: 'memories' })
+export class MemoryEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'agent_id', type: 'varchar', length: 64 })
+  agentId: string;
+
+  @Column({ type: 'varchar', length: 16, default: 'context' })
+  kind: 'context';
+
+  @Column({ type: 'text', nullable: true })
+  type: string | null;
+
+  @Column({ type: 'jsonb' })
+  context: Record<string, unknown>;
+
+  @Column({ type: 'text', array: true, default: () => `'{}'` })
+  tags: string[];
+
+  @Column({ type: 'varchar', length: 8, default: 'shared' })
+  visibility: 'shared' | 'private';
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+}

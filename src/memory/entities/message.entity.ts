@@ -1,0 +1,31 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Priority } from '../../context-sync/context-message';
+
+/** A row of `messages`: one archived message (migrations/1767225600001-create-message-archive.ts). */
+@Entity({ name: 'messages' })
+export class MessageEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'from_agent', type: 'varchar', length: 64 })
+  fromAgent: string;
+
+  /** The recipient, or 'broadcast'. */
+  @Column({ name: 'to_agent', type: 'varchar', length: 64 })
+  toAgent: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  priority: Priority;
+
+  @Column({ type: 'text', nullable: true })
+  type: string | null;
+
+  @Column({ type: 'jsonb' })
+  payload: Record<string, unknown>;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'archived_at', type: 'timestamptz', default: () => 'now()' })
+  archivedAt: Date;
+}

@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { AgentsRepository } from '../agents/agents.repository';
+import { InvalidRequestError } from '../common/errors';
+import { brainConfig, BrainConfigType } from '../config/brain.config';
+import type { ArchivedAck, ArchivedMessage } from '../context-sync/context-message';
+import { isAgentId } from '../infrastructure/redis/keys';
+import { decodeCursor, toPage } from './cursor';
+import { HistoryRepository } from './history.repository';
+import { InsightsRepository } from './insights.repository';
+import { MemoriesRepository } from './memories.repository';
+import { MemoryCache } from './memory-cache';
+import {
+  Insights,
+  MemoryQuery,
+  MemoryRecord,
+  MemoryViewer,
+  Page,
+  PageQuery,
+  StoreMemoryInput,
+  VISIBILITIES,
+} from './memory-record';
+import { MessagesRepository } from './messages.repository';
+
+const MAX_LIMIT = 1000;
+const MAX_TAGS = 50;
+const MAX_TAG_LENGTH = 100;
+const MAX_TYPE_LENGTH = 200;
+const MAX_QUERY_TEXT_LENGTH = 1000;
+const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
+const INSIGHTS_TOP = 20;
+const DEFAULT_INSIGHTS_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Rows per DELETE of the retention job: each statement holds its row locks only briefly. */
+const DELETE_BATCH = 5000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Brain's long-term memory in Postgres: the archive of every message, agents' context records, history,
+ * conversations and insights. Holds the rules (validation, visibility, expiry, caching, retention); the
+ * repositories hold the SQL.
+ */
+@Injectable()
+export class MemoryService {
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly memories: MemoriesRepository,
+    private readonly history: HistoryRepository,
+    private readonly insights: InsightsRepository,
+    private readonly agents: AgentsRepository,
+    private readonly cache: MemoryCache,
+    @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
+  ) {}
+
+  /** At-least-once in, exactly-once stored: one INSERT per batch, known ids skipped. Returns rows inserted. */
+  async archiveMessages(batch: ArchivedMessage[]): Promise<number> {
+    return batch.length ? this.messages.insertBatch(batch) : 0;
+  }
+
+  /** A recipient's ack is stored once, with its first time. Returns rows inserted. */
+  async archiveAcks(batch: ArchivedAck[]): Promise<number> {
+    return batch.length ? this.messages.insertAcks(batch) : 0;
+  }
+
+  async findArchivedMessage(id: string): Promise<{ message: ArchivedMessage; acks: ArchivedAck[] } | null> {
+    if (!UUID.test(id)) return null;
+    const message = await this.messages.findById(id.toLowerCase());
+    return message ? { message, acks: await this.messages.findAcks(message.id) } : null;
+  }
+
+  async countArchivedMessages(): Promise<number> {
+    return this.messages.count();
+  }
+
+  async storeMemory(agentId: string, input: StoreMemoryInput): Promise<MemoryRecord> {
+    checkAgentId(agentId);
+    const context = input.context as unknown;
+    if (!context || typeof context !== 'object' || Array.isArray(context))
+      throw new InvalidRequestError('context must be a JSON object');
+    const visibility = input.visibility ?? 'shared';
+    if (!VISIBILITIES.includes(visibility))
+      throw new InvalidRequestError(`visibility must be one of ${VISIBILITIES.join(', ')}`);
+    const ttl = input.ttlSeconds;
+    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_TTL_SECONDS))
+      throw new InvalidRequestError(`ttlSeconds must be an integer between 1 and ${MAX_TTL_SECONDS}`);
+    const createdAt = new Date();
+    const record = await this.memories.insert({
+      id: randomUUID(),
+      agentId,
+      type: checkType(input.type ?? null),
+      context: input.context,
+      tags: checkTags(input.tags ?? []),
+      visibility,
+      createdAt,
+      expiresAt: ttl === undefined ? null : new Date(createdAt.getTime() + ttl * 1000),
+    });
+    await this.cache.invalidate([agentId]);
+    return record;
+  }
+
+  /**
+   * An agent's memories, newest first. Other agents see shared records only; expired records never come back.
+   * Served from the read cache when the same query (same viewer scope) was answered since the last write.
+   */
+  async queryMemories(
+    agentId: string,
+    viewer: MemoryViewer,
+    query: MemoryQuery,
+  ): Promise<Page<MemoryRecord>> {
+    checkAgentId(agentId);
+    const limit = checkLimit(query.limit);
+    const after = decodeCursor(query.cursor);
+    const sharedOnly =
+      !('admin' in viewer && viewer.admin) && !('agentId' in viewer && viewer.agentId === agentId);
+    const type = query.type === undefined ? undefined : (checkType(query.type) ?? undefined);
+    const tags = query.tags?.length ? [...checkTags(query.tags)].sort() : undefined;
+    const text = query.q?.trim() || undefined;
+    if (text && text.length > MAX_QUERY_TEXT_LENGTH)
+      throw new InvalidRequestError(`q must be at most ${MAX_QUERY_TEXT_LENGTH} characters`);
+    const since = checkDate('since', query.since);
+    const until = checkDate('until', query.until);
+    if (since && until && since >= until) throw new InvalidRequestError('since must be before until');
+
+    const queryHash = MemoryCache.hash({
+      scope: sharedOnly ? 'shared' : 'all',
+      type,
+      tags,
+      text,
+      since: since?.toISOString(),
+      until: until?.toISOString(),
+      limit,
+      cursor: query.cursor,
+    });
+    const cached = await this.cache.lookup(agentId, queryHash);
+    if (cached.page) return cached.page;
+
+    const filter = { agentId, liveAt: new Date(), sharedOnly, type, tags, text, since, until };
+    const rows = await this.memories.findPage(filter, after, limit + 1);
+    const page = toPage(rows, limit);
+    if (cached.version)
+      await this.cache.store(agentId, cached.version, queryHash, page, rows[limit]?.expiresAt ?? null);
+    return page;
+  }
+
+  /**
+   * An agent's timeline, newest first: its memories (private ones too: only the agent itself or the admin may
+   * ask), the messages it sent, the direct messages it received, and the broadcasts by others that it received,
+   * i.e. those published since it registered (as for pending messages). Messages are authored by their sender
+   * (agentId = fromAgent). An agent no longer registered keeps its memories and direct messages, not broadcasts.
+   */
+  async getHistory(agentId: string, page: PageQuery): Promise<Page<MemoryRecord>> {
+    checkAgentId(agentId);
+    const limit = checkLimit(page.limit);
+    const after = decodeCursor(page.cursor);
+    const agent = await this.agents.findById(agentId);
+    const rows = await this.history.findHistory(
+      agentId,
+      agent?.createdAt ?? null,
+      new Date(),
+      after,
+      limit + 1,
+    );
+    return toPage(rows, limit);
+  }
+
+  /** Direct messages between a and b, both directions, newest first (broadcasts are to everyone, not between two). */
+  async getConversation(a: string, b: string, page: PageQuery): Promise<Page<MemoryRecord>> {
+    checkAgentId(a);
+    checkAgentId(b);
+    const limit = checkLimit(page.limit);
+    const rows = await this.messages.findConversation(a, b, decodeCursor(page.cursor), limit + 1);
+    return toPage(rows, limit);
+  }
+
+  /**
+   * Activity in [since, until). `sent` counts every message an agent sent, a broadcast once; `received` counts
+   * direct messages only (a broadcast has no single recipient: it shows in `pairs` as to 'broadcast');
+   * `memories` counts live records, private ones included (a count reveals no content). Types and tags come from
+   * messages and shared memories only, so private records' labels never leak to other agents.
+   * Without `until`, the window ends now; without `since`, it is the 24 hours before `until`.
+   */
+  async getInsights(since?: Date, until?: Date): Promise<Insights> {
+    const to = checkDate('until', until) ?? new Date();
+    const from = checkDate('since', since) ?? new Date(to.getTime() - DEFAULT_INSIGHTS_WINDOW_MS);
+    if (from >= to) throw new InvalidRequestError('since must be before until');
+    const window = { since: from, until: to, now: new Date() };
+    const [agents, pairs, topTypes, topTags] = await Promise.all([
+      this.insights.agentActivity(window),
+      this.insights.topPairs(window, INSIGHTS_TOP),
+      this.insights.topTypes(window, INSIGHTS_TOP),
+      this.insights.topTags(window, INSIGHTS_TOP),
+    ]);
+    return { since: from.toISOString(), until: to.toISOString(), agents, pairs, topTypes, topTags };
+  }
+
+  /**
+   * The hourly retention: expired memories, and messages (with their acks) older than BRAIN_HISTORY_DAYS.
+   * Deletes in batches, so no statement holds many row locks for long. Idempotent.
+   */
+  async deleteExpired(now: Date = new Date()): Promise<{ memories: number; messages: number }> {
+    let memories = 0;
+    for (let batch = DELETE_BATCH; batch === DELETE_BATCH;) {
+      const deleted = await this.memories.deleteExpiredBatch(now, DELETE_BATCH);
+      await this.cache.invalidate(deleted.agentIds);
+      memories += deleted.count;
+      batch = deleted.count;
+    }
+    const cutoff = new Date(now.getTime() - this.config.memory.historyDays * DAY_MS);
+    let messages = 0;
+    for (let batch = DELETE_BATCH; batch === DELETE_BATCH;) {
+      batch = await this.messages.deleteBatchCreatedBefore(cutoff, DELETE_BATCH);
+      messages += batch;
+    }
+    for (let batch = DELETE_BATCH; batch === DELETE_BATCH;) {
+      batch = await this.messages.deleteAckBatchBefore(cutoff, DELETE_BATCH);
+    }
+    return { memories, messages };
+  }
+
+  /** Every archived message and ack, every memory and every registered agent: gone. */
+  async clear(): Promise<void> {
+    const owners = await this.memories.findAgentIds();
+    await this.messages.truncate();
+    await this.memories.truncate();
+    await this.agents.deleteAll();
+    await this.cache.invalidate(owners);
+  }
+}
+
+function checkAgentId(agentId: string): void {
+  if (typeof agentId !== 'string' || !isAgentId(agentId))
+    throw new InvalidRequestError(`agent id '${String(agentId)}' is not valid`);
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    throw new InvalidRequestError(`limit must be an integer between 1 and ${MAX_LIMIT}`);
+  return limit;
+}
+
+function checkType(type: string | null): string | null {
+  if (type !== null && (typeof type !== 'string' || type.length < 1 || type.length > MAX_TYPE_LENGTH))
+    throw new InvalidRequestError(`type must be a string of 1 to ${MAX_TYPE_LENGTH} characters`);
+  return type;
+}
+
+/** Tags are kept as given, without repeats. */
+function checkTags(tags: string[]): string[] {
+  const valid =
+    Array.isArray(tags) &&
+    tags.length <= MAX_TAGS &&
+    tags.every((tag) => typeof tag === 'string' && tag.length >= 1 && tag.length <= MAX_TAG_LENGTH);
+  if (!valid)
+    throw new InvalidRequestError(
+      `tags must be at most ${MAX_TAGS} strings of 1 to ${MAX_TAG_LENGTH} characters`,
+    );
+  return [...new Set(tags)];
+}
+
+function checkDate(name: string, value: Date | undefined): Date | undefined {
+  if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime())))
+    throw new InvalidRequestError(`${name} must be a valid date`);
+  return value;
+}

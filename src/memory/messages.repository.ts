@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import type { ArchivedAck, ArchivedMessage } from '../context-sync/context-message';
+import { Position } from './cursor';
+import { MemoryRecord } from './memory-record';
+import { MessageEntity } from './entities/message.entity';
+import { postgres } from './postgres';
+import { MESSAGE_COLUMNS, NEWEST_FIRST, RecordRow, SqlParams, toMemoryRecord } from './record-rows';
+import { storableJson, storableText } from './storable';
+
+/** The `messages` and `message_acks` tables: SQL only. */
+@Injectable()
+export class MessagesRepository {
+  constructor(@InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>) {}
+
+  /**
+   * One INSERT for the whole batch (arrays unnested: 7 parameters whatever the batch size); ids already stored,
+   * or repeated within the batch, are skipped. Returns the rows actually inserted.
+   */
+  async insertBatch(unordered: ArchivedMessage[]): Promise<number> {
+    const batch = inKeyOrder(unordered, (m) => m.id);
+    const rows = await postgres(
+      this.messages.query(
+        `WITH inserted AS (
+           INSERT INTO messages (id, from_agent, to_agent, priority, type, payload, created_at)
+           SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::jsonb[],
+                                $7::timestamptz[])
+           ON CONFLICT (id) DO NOTHING
+           RETURNING 1)
+         SELECT count(*)::int AS count FROM inserted`,
+        [
+          batch.map((m) => m.id),
+          batch.map((m) => m.fromAgent),
+          batch.map((m) => m.toAgent),
+          batch.map((m) => m.priority),
+          batch.map((m) => (m.type === null ? null : storableText(m.type))),
+          batch.map((m) => storableJson(m.payload)),
+          batch.map((m) => m.createdAt.toISOString()),
+        ],
+      ),
+    );
+    return (rows as { count: number }[])[0].count;
+  }
+
+  /** An ack already stored keeps its first time. Returns the rows actually inserted. */
+  async insertAcks(unordered: ArchivedAck[]): Promise<number> {
+    const batch = inKeyOrder(unordered, (a) => `${a.messageId} ${a.agentId}`);
+    const rows = await postgres(
+      this.messages.query(
+        `WITH inserted AS (
+           INSERT INTO message_acks (message_id, agent_id, acknowledged_at)
+           SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::timestamptz[])
+           ON CONFLICT (message_id, agent_id) DO NOTHING
+           RETURNING 1)
+         SELECT count(*)::int AS count FROM inserted`,
+        [
+          batch.map((a) => a.messageId),
+          batch.map((a) => a.agentId),
+          batch.map((a) => a.acknowledgedAt.toISOString()),
+        ],
+      ),
+    );
+    return (rows as { count: number }[])[0].count;
+  }
+
+  async findById(id: string): Promise<ArchivedMessage | null> {
+    const entity = await postgres(this.messages.findOneBy({ id }));
+    if (!entity) return null;
+    const { fromAgent, toAgent, priority, type, payload, createdAt } = entity;
+    return { id, fromAgent, toAgent, priority, type, payload, createdAt };
+  }
+
+  async findAcks(messageId: string): Promise<ArchivedAck[]> {
+    const rows: { agent_id: string; acknowledged_at: Date }[] = await postgres(
+      this.messages.query(
+        `SELECT agent_id, acknowledged_at FROM message_acks WHERE message_id = $1 ORDER BY acknowledged_at, agent_id`,
+        [messageId],
+      ),
+    );
+    return rows.map((row) => ({ messageId, agentId: row.agent_id, acknowledgedAt: row.acknowledged_at }));
+  }
+
+  async count(): Promise<number> {
+    const rows = await postgres(this.messages.query(`SELECT count(*) AS count FROM messages`));
+    // bigint arrives as a string.
+    return Number((rows as { count: string }[])[0].count);
+  }
+
+  /** Direct messages between a and b, both directions, newest first; `limit` rows after `after`. */
+  async findConversation(
+    a: string,
+    b: string,
+    after: Position | null,
+    limit: number,
+  ): Promise<MemoryRecord[]> {
+    const params = new SqlParams();
+    const [first, second, max] = [params.add(a), params.add(b), params.add(limit)];
+    const keyset = params.olderThan(after);
+    // One index scan per direction; a conversation with oneself is read once (the second branch excludes it).
+    const rows: RecordRow[] = await postgres(
+      this.messages.query(
+        `SELECT * FROM (
+           (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE from_agent = ${first} AND to_agent = ${second} ${keyset}
+            ${NEWEST_FIRST} LIMIT ${max})
+           UNION ALL
+           (SELECT ${MESSAGE_COLUMNS} FROM messages
+            WHERE from_agent = ${second} AND to_agent = ${first} AND from_agent <> to_agent ${keyset}
+            ${NEWEST_FIRST} LIMIT ${max})
+         ) conversation ${NEWEST_FIRST} LIMIT ${max}`,
+        params.values,
+      ),
+    );
+    return rows.map(toMemoryRecord);
+  }
+
+  /** Deletes up to `batchSize` messages created before `cutoff`, with their acks. Returns messages deleted. */
+  async deleteBatchCreatedBefore(cutoff: Date, batchSize: number): Promise<number> {
+    const rows = await postgres(
+      this.messages.query(
+        `WITH gone AS (
+           DELETE FROM messages
+           WHERE id IN (SELECT id FROM messages WHERE created_at < $1 LIMIT $2)
+           RETURNING id),
+         gone_acks AS (DELETE FROM message_acks WHERE message_id IN (SELECT id FROM gone))
+         SELECT count(*)::int AS count FROM gone`,
+        [cutoff, batchSize],
+      ),
+    );
+    return (rows as { count: number }[])[0].count;
+  }
+
+  /** Deletes up to `batchSize` acks made before `cutoff` (those whose message is gone or never came). */
+  async deleteAckBatchBefore(cutoff: Date, batchSize: number): Promise<number> {
+    const rows = await postgres(
+      this.messages.query(
+        `WITH gone AS (
+           DELETE FROM message_acks
+           WHERE (message_id, agent_id) IN (
+             SELECT message_id, agent_id FROM message_acks WHERE acknowledged_at < $1 LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS count FROM gone`,
+        [cutoff, batchSize],
+      ),
+    );
+    return (rows as { count: number }[])[0].count;
+  }
+
+  async truncate(): Promise<void> {
+    await postgres(this.messages.query(`TRUNCATE messages, message_acks`));
+  }
+}
+
+/**
+ * Two archivers inserting overlapping batches (a re-delivered entry) take their row locks in the same order, so
+ * they wait for each other instead of deadlocking.
+ */
+function inKeyOrder<T>(batch: T[], key: (item: T) => string): T[] {
+  return [...batch].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
