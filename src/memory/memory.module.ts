@@ -8,6 +8,7 @@ import { HistoryRepository } from './history.repository';
 import { InsightsRepository } from './insights.repository';
 import { MemoriesRepository } from './memories.repository';
 import { MemoryCache } from './memory-cache';
+import { MemoryRetentionJob } from './memory-retention.job';
 import { MemoryService } from './memory.service';
 import { MessagesRepository } from './messages.repository';
 
@@ -24,7 +25,8 @@ import { MessagesRepository } from './messages.repository';
     HistoryRepository,
     InsightsRepository,
     MemoryCache,
+    MemoryRetentionJob,
   ],
-  exports: [MemoryService],
+  exports: [MemoryService, MemoryRetentionJob],
 })
 export class MemoryModule {}

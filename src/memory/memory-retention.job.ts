@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { RedisLockService } from '../infrastructure/redis/redis-lock.service';
+import { MemoryService } from './memory.service';
+
+const LOCK_TTL_MS = 30 * 60 * 1000;
+
+/** Hourly: expired memories and history older than BRAIN_HISTORY_DAYS go, once across all replicas. */
+@Injectable()
+export class MemoryRetentionJob {
+  constructor(
+    private readonly lock: RedisLockService,
+    private readonly memory: MemoryService,
+  ) {}
+
+  @Cron(CronExpression.EVERY_HOUR, { name: 'memory-retention' })
+  async runHourly(): Promise<{ result: { memories: number; messages: number } } | undefined> {
+    return this.lock.runExclusively('memory-retention', LOCK_TTL_MS, () => this.memory.deleteExpired());
+  }
+}
