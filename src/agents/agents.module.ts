@@ -1,4 +1,42 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { brainConfig, BrainConfigType } from '../config/brain.config';
+import { ContextSyncModule } from '../context-sync/context-sync.module';
+import { RedisKeys } from '../infrastructure/redis/keys';
+import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
+import { AgentsPersistenceModule } from './agents-persistence.module';
+import { AgentsService } from './agents.service';
+import { AgentThrottlerGuard } from './auth/agent-throttler.guard';
+import { AuthGuard } from './auth/auth.guard';
+import { RedisThrottlerStorage } from './auth/redis-throttler.storage';
 
-@Module({})
+const MINUTE_MS = 60_000;
+
+/**
+ * The agent registry, tokens, authentication and per-agent rate limiting. The two guards are global and declared
+ * here in this order on purpose: Nest runs global guards in registration order, and the throttler needs the
+ * principal that AuthGuard establishes.
+ */
+@Module({
+  imports: [
+    AgentsPersistenceModule,
+    ContextSyncModule,
+    ThrottlerModule.forRootAsync({
+      inject: [brainConfig.KEY, REDIS_CLIENT],
+      useFactory: (config: BrainConfigType, redis: RedisClient) => ({
+        throttlers: [{ name: 'default', ttl: MINUTE_MS, limit: config.auth.rateLimitPerMinute }],
+        // 0 switches rate limiting off.
+        skipIf: () => config.auth.rateLimitPerMinute === 0,
+        storage: new RedisThrottlerStorage(redis, new RedisKeys(config.redis.prefix)),
+      }),
+    }),
+  ],
+  providers: [
+    AgentsService,
+    { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_GUARD, useClass: AgentThrottlerGuard },
+  ],
+  exports: [AgentsService],
+})
 export class AgentsModule {}

@@ -1,0 +1,157 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AgentAlreadyExistsError, AgentNotFoundError } from '../common/errors';
+import { brainConfig, BrainConfigType } from '../config/brain.config';
+import { ContextSyncService } from '../context-sync/context-sync.service';
+import { AgentRecord, AgentsRepository } from './agents.repository';
+import { ADMIN, Principal } from './auth/principal';
+import { agentIdOfToken, hashToken, newAgentToken, sameHash } from './auth/agent-token';
+
+/** An agent as the registry hands it out: the token hash stays inside this service. */
+export type Agent = Omit<AgentRecord, 'tokenHash'>;
+
+const withoutHash = ({ tokenHash: _hash, ...agent }: AgentRecord): Agent => agent;
+
+export interface RegisterAgentInput {
+  id: string;
+  name?: string;
+  description?: string;
+  capabilities?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+/** lastSeenAt is a hint, not an audit log: write it at most once a minute per agent, off the request path. */
+const LAST_SEEN_INTERVAL_MS = 60_000;
+
+/**
+ * The agent registry and its tokens. Postgres holds the agents; Redis mirrors what messaging and auth need
+ * (registration and token hash), so authenticating a request never waits on Postgres.
+ */
+@Injectable()
+export class AgentsService {
+  private readonly logger = new Logger('Agents');
+  private readonly adminTokenHash: string;
+  private readonly lastSeenWritten = new Map<string, number>();
+
+  constructor(
+    private readonly repository: AgentsRepository,
+    private readonly contextSync: ContextSyncService,
+    @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
+  ) {
+    this.adminTokenHash = config.auth.adminToken ? hashToken(config.auth.adminToken) : '';
+  }
+
+  /** Creates the agent (Postgres row, then its Redis presence) and returns its token: the only time it is shown. */
+  async register(input: RegisterAgentInput): Promise<{ agent: Agent; token: string }> {
+    const token = newAgentToken(input.id);
+    const tokenHash = hashToken(token);
+    const agent = await this.insertRow(input, tokenHash);
+    try {
+      await this.contextSync.registerAgent(input.id, tokenHash);
+    } catch (error) {
+      // Without its Redis presence the agent could neither authenticate nor receive: undo the row, report the outage.
+      await this.repository.delete(input.id).catch((undo: Error) => {
+        this.logger.error(`could not undo the registration of '${input.id}': ${undo.message}`);
+      });
+      throw error;
+    }
+    return { agent, token };
+  }
+
+  /**
+   * Makes sure the agent exists, for in-process agents that start with the server: registers it if it is missing,
+   * and restores its Redis presence from Postgres if Redis lost it (e.g. a Redis restart without AOF).
+   */
+  async ensureRegistered(input: RegisterAgentInput): Promise<Agent> {
+    const existing = await this.repository.findById(input.id);
+    if (!existing) {
+      try {
+        return (await this.register(input)).agent;
+      } catch (error) {
+        if (!(error instanceof AgentAlreadyExistsError)) throw error;
+        return this.get(input.id); // another replica registered it at the same moment
+      }
+    }
+    if (!(await this.contextSync.isRegistered(input.id))) {
+      await this.contextSync.registerAgent(input.id, existing.tokenHash);
+    }
+    return withoutHash(existing);
+  }
+
+  async list(): Promise<Agent[]> {
+    return (await this.repository.findAll()).map(withoutHash);
+  }
+
+  async get(agentId: string): Promise<Agent> {
+    const agent = await this.repository.findById(agentId);
+    if (!agent) throw new AgentNotFoundError(agentId);
+    return withoutHash(agent);
+  }
+
+  /** Removes the agent's live streams and its registration; its archived history stays in Postgres. */
+  async delete(agentId: string): Promise<void> {
+    await this.get(agentId);
+    await this.contextSync.unregisterAgent(agentId);
+    await this.repository.delete(agentId);
+    this.lastSeenWritten.delete(agentId);
+  }
+
+  /** Issues a new token. Redis (what auth reads) is updated first, so the old token stops working at once. */
+  async rotateToken(agentId: string): Promise<string> {
+    await this.get(agentId);
+    const token = newAgentToken(agentId);
+    const tokenHash = hashToken(token);
+    try {
+      await this.contextSync.setTokenHash(agentId, tokenHash);
+    } catch (error) {
+      // Registered in Postgres but not in Redis (Redis lost its data): restore the mirror with the new hash.
+      if (!(error instanceof AgentNotFoundError)) throw error;
+      await this.contextSync.registerAgent(agentId, tokenHash);
+    }
+    await this.repository.updateTokenHash(agentId, tokenHash);
+    return token;
+  }
+
+  /** Whether the agent is registered, from the Redis mirror (cheap enough for request paths). */
+  async isRegistered(agentId: string): Promise<boolean> {
+    return this.contextSync.isRegistered(agentId);
+  }
+
+  /**
+   * Who a bearer token belongs to, or null. Every comparison is between equal-length sha256 digests in constant
+   * time; an agent token costs one Redis read and no Postgres.
+   */
+  async authenticate(token: string | undefined): Promise<Principal | null> {
+    if (!this.config.auth.enabled) return ADMIN;
+    if (!token) return null;
+    const presented = hashToken(token);
+    if (this.adminTokenHash && sameHash(presented, this.adminTokenHash)) return ADMIN;
+    const agentId = agentIdOfToken(token);
+    if (!agentId) return null;
+    const stored = await this.contextSync.getTokenHash(agentId);
+    if (!stored || !sameHash(presented, stored)) return null;
+    this.noteSeen(agentId);
+    return { kind: 'agent', agentId };
+  }
+
+  private async insertRow(input: RegisterAgentInput, tokenHash: string): Promise<Agent> {
+    // Two registrations of one id racing: the primary key lets exactly one win (AgentAlreadyExistsError).
+    const record = await this.repository.insert({
+      id: input.id,
+      name: input.name ?? null,
+      description: input.description ?? null,
+      capabilities: input.capabilities ?? [],
+      metadata: input.metadata ?? {},
+      tokenHash,
+    });
+    return withoutHash(record);
+  }
+
+  private noteSeen(agentId: string): void {
+    const now = Date.now();
+    if (now - (this.lastSeenWritten.get(agentId) ?? 0) < LAST_SEEN_INTERVAL_MS) return;
+    this.lastSeenWritten.set(agentId, now);
+    this.repository.touchLastSeen(agentId, new Date(now)).catch((error: Error) => {
+      this.logger.debug(`lastSeenAt of '${agentId}' not updated: ${error.message}`);
+    });
+  }
+}

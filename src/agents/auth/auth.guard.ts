@@ -1,0 +1,58 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { brainConfig, BrainConfigType } from '../../config/brain.config';
+import { AgentsService } from '../agents.service';
+import { bearerToken } from './agent-token';
+import { AuthenticatedRequest } from './principal';
+
+/** Routes under /v1 need a bearer token; health, metrics and the docs stay public. Decided by the route pattern. */
+export const isProtectedRoute = (routePattern: string | undefined): boolean =>
+  routePattern === '/v1' || (routePattern ?? '').startsWith('/v1/');
+
+/**
+ * Global guard: establishes who calls (`request.principal`) or answers 401. It checks identity only; what a caller
+ * may do with a given agent or message is decided per route (brain/access.policy.ts), after input validation.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate, OnApplicationBootstrap {
+  private readonly logger = new Logger('Auth');
+
+  constructor(
+    private readonly agents: AgentsService,
+    @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.auth.enabled) {
+      this.logger.warn(
+        'BRAIN_AUTH=off: every request acts as the admin, with no token. For local development only.',
+      );
+    } else if (this.config.auth.adminTokenGenerated) {
+      this.logger.warn(
+        `BRAIN_ADMIN_TOKEN is not set; generated one for this run: ${this.config.auth.adminToken}`,
+      );
+    }
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & AuthenticatedRequest>();
+    if (!isProtectedRoute(request.routeOptions?.url)) return true;
+    const principal = await this.agents.authenticate(bearerToken(request.headers.authorization));
+    if (!principal) {
+      void http.getResponse<FastifyReply>().header('WWW-Authenticate', 'Bearer realm="brain"');
+      throw new UnauthorizedException('a valid bearer token is required (Authorization: Bearer <token>)');
+    }
+    request.principal = principal;
+    return true;
+  }
+}

@@ -1,0 +1,45 @@
+import { ThrottlerStorage } from '@nestjs/throttler';
+import { RedisKeys } from '../../infrastructure/redis/keys';
+import { RedisClient } from '../../infrastructure/redis/redis.constants';
+import { RATE_LIMIT_SCRIPT } from './rate-limit.script';
+
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+type RateLimitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
+
+/**
+ * Throttler counters in Redis, so a limit holds across replicas. `key` is the agent id (AgentThrottlerGuard makes
+ * it so); the Redis key is built by RedisKeys in the agent's hash slot, so this works on a Redis Cluster as well.
+ */
+export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly command: RateLimitCommand;
+
+  constructor(
+    redis: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {
+    // EVALSHA with a fallback to EVAL: the script body travels once per connection, not once per request.
+    if (!('brainRateLimit' in redis)) {
+      redis.defineCommand('brainRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT_SCRIPT });
+    }
+    const client = redis as unknown as { brainRateLimit: RateLimitCommand };
+    this.command = (key, windowMs) => client.brainRateLimit(key, windowMs);
+  }
+
+  async increment(
+    agentId: string,
+    ttl: number,
+    limit: number,
+    _blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    const [hits, remainingMs] = await this.command(this.keys.rateLimit(agentId, throttlerName), ttl);
+    const secondsLeft = Math.max(1, Math.ceil(remainingMs / 1000));
+    const isBlocked = hits > limit;
+    return {
+      totalHits: hits,
+      timeToExpire: secondsLeft,
+      isBlocked,
+      timeToBlockExpire: isBlocked ? secondsLeft : 0,
+    };
+  }
+}
