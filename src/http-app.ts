@@ -3,6 +3,7 @@ import { Logger as NestLogger, ValidationPipe, INestApplication } from '@nestjs/
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { BrainExceptionFilter, toErrorBody } from './common/brain-exception.filter';
+import { setupOpenApi } from './brain/openapi';
 import { BrainConfig } from './config/brain.config';
 import { generateRequestId } from './infrastructure/logging/request-id';
 
@@ -33,6 +34,7 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
     }),
   );
   app.useGlobalFilters(new BrainExceptionFilter());
+  setupOpenApi(app);
   const fastify = app.getHttpAdapter().getInstance();
   await app.register(helmet, {
     // Swagger UI at /docs needs inline scripts and styles; everything else is JSON.

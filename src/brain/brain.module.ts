@@ -1,4 +1,25 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { AgentsModule } from '../agents/agents.module';
+import { ContextSyncModule } from '../context-sync/context-sync.module';
+import { MemoryModule } from '../memory/memory.module';
+import { AccessPolicy } from './access.policy';
+import { BrainAgentRunner } from './agent-worker/brain-agent-runner.service';
+import { AgentsController } from './agents.controller';
+import { BrainAI } from './brain-ai.service';
+import { MemoriesController } from './memories.controller';
+import { MessagesController } from './messages.controller';
+import { OperationsController } from './operations.controller';
 
-@Module({})
+/**
+ * One face on Brain: the BrainAI facade (exported, for in-process agents), the REST API over it, and the runner
+ * of @BrainAgent providers.
+ */
+@Module({
+  imports: [AgentsModule, ContextSyncModule, MemoryModule, TerminusModule, DiscoveryModule],
+  controllers: [AgentsController, MessagesController, MemoriesController, OperationsController],
+  providers: [BrainAI, AccessPolicy, BrainAgentRunner],
+  exports: [BrainAI],
+})
 export class BrainModule {}

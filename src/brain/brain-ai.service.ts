@@ -1,0 +1,183 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Agent, AgentsService, RegisterAgentInput } from '../agents/agents.service';
+import {
+  Acknowledgement,
+  BroadcastRequest,
+  ContextMessage,
+  ContextSyncStats,
+  DeadLetter,
+  MessageStatus,
+  PendingQuery,
+  PublishResult,
+  ShareRequest,
+} from '../context-sync/context-message';
+import { ContextSyncService } from '../context-sync/context-sync.service';
+import { RedisHealthIndicator } from '../infrastructure/redis/redis.health';
+import {
+  Insights,
+  MemoryQuery,
+  MemoryRecord,
+  MemoryViewer,
+  Page,
+  PageQuery,
+  StoreMemoryInput,
+} from '../memory/memory-record';
+import { MemoryService } from '../memory/memory.service';
+
+const HEALTH_TIMEOUT_MS = 1000;
+/** The contract's default page size for conversations; history and memories use it too. */
+export const DEFAULT_PAGE_LIMIT = 50;
+
+/**
+ * One face on Brain, for the REST controllers and for in-process agents: the seed's ten methods (async), plus the
+ * thin pass-throughs the API needs. It holds no rules of its own beyond composing the module services; who may
+ * call what over HTTP is decided by AccessPolicy, in front of it.
+ */
+@Injectable()
+export class BrainAI {
+  private readonly logger = new Logger('BrainAI');
+
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly contextSync: ContextSyncService,
+    private readonly memory: MemoryService,
+    private readonly healthCheck: HealthCheckService,
+    private readonly redisHealth: RedisHealthIndicator,
+    private readonly postgresHealth: TypeOrmHealthIndicator,
+  ) {}
+
+  // ---- the seed's ten methods ---------------------------------------------------------------------------------
+
+  /** Registers an agent; the token is returned only here. Throws AgentAlreadyExistsError. */
+  async registerAgent(input: RegisterAgentInput): Promise<{ agent: Agent; token: string }> {
+    const registered = await this.agents.register(input);
+    this.logger.log(`agent '${input.id}' registered`);
+    return registered;
+  }
+
+  /** Stores a memory record of the agent (its own context, in Postgres). */
+  async storeContext(agentId: string, input: StoreMemoryInput): Promise<MemoryRecord> {
+    return this.memory.storeMemory(agentId, input);
+  }
+
+  /** Memories of `agentId` that `viewer` may see (private ones: the owner and the admin only), newest first. */
+  async queryContext(agentId: string, viewer: MemoryViewer, query: MemoryQuery): Promise<Page<MemoryRecord>> {
+    return this.memory.queryMemories(agentId, viewer, query);
+  }
+
+  /** Sends a message to one agent; `created` is false for an idempotent replay of a known id. */
+  async shareContext(request: ShareRequest): Promise<PublishResult> {
+    return this.contextSync.share(request);
+  }
+
+  async broadcast(request: BroadcastRequest): Promise<PublishResult> {
+    return this.contextSync.broadcast(request);
+  }
+
+  /** The agent's memories and the messages it sent or received, newest first. */
+  async getAgentHistory(
+    agentId: string,
+    page: PageQuery = { limit: DEFAULT_PAGE_LIMIT },
+  ): Promise<Page<MemoryRecord>> {
+    return this.memory.getHistory(agentId, page);
+  }
+
+  async getCrossAgentInsights(since?: Date, until?: Date): Promise<Insights> {
+    return this.memory.getInsights(since, until);
+  }
+
+  async getStats(): Promise<ContextSyncStats> {
+    return this.contextSync.getStats();
+  }
+
+  /** Readiness of what Brain depends on (Redis, Postgres), in Terminus' shape. Never throws. */
+  async health(): Promise<HealthCheckResult> {
+    try {
+      return await this.healthCheck.check([
+        () => this.redisHealth.check('redis', HEALTH_TIMEOUT_MS),
+        () => this.postgresHealth.pingCheck('postgres', { timeout: HEALTH_TIMEOUT_MS }),
+      ]);
+    } catch (error) {
+      // Terminus throws a ServiceUnavailableException carrying the result when a check is down.
+      const response = (error as { getResponse?: () => unknown }).getResponse?.();
+      if (response && typeof response === 'object' && 'status' in response)
+        return response as HealthCheckResult;
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes every stream, message, memory and agent. Redis first, so nothing is left for the archiver to write
+   * back into Postgres; Postgres next; Redis once more for the read-cache keys that the memory clear bumped.
+   */
+  async clearAll(): Promise<void> {
+    await this.contextSync.clear();
+    await this.memory.clear();
+    await this.contextSync.clear();
+    this.logger.warn('all data cleared');
+  }
+
+  // ---- agents -------------------------------------------------------------------------------------------------
+
+  async listAgents(): Promise<Agent[]> {
+    return this.agents.list();
+  }
+
+  async getAgent(agentId: string): Promise<Agent> {
+    return this.agents.get(agentId);
+  }
+
+  /** Registers the agent unless it exists (in-process agents call this at start); no token is issued. */
+  async ensureAgent(input: RegisterAgentInput): Promise<Agent> {
+    return this.agents.ensureRegistered(input);
+  }
+
+  async isRegistered(agentId: string): Promise<boolean> {
+    return this.agents.isRegistered(agentId);
+  }
+
+  async deleteAgent(agentId: string): Promise<void> {
+    await this.agents.delete(agentId);
+  }
+
+  async rotateToken(agentId: string): Promise<string> {
+    return this.agents.rotateToken(agentId);
+  }
+
+  // ---- messages -----------------------------------------------------------------------------------------------
+
+  async getPending(agentId: string, query: PendingQuery = {}): Promise<ContextMessage[]> {
+    return this.contextSync.getPendingMessages(agentId, query);
+  }
+
+  async acknowledge(messageId: string, agentId: string): Promise<Acknowledgement> {
+    return this.contextSync.acknowledge(messageId, agentId);
+  }
+
+  async acknowledgeMany(agentId: string, ids: string[]): Promise<number> {
+    return this.contextSync.acknowledgeMany(agentId, ids);
+  }
+
+  async getMessage(
+    messageId: string,
+  ): Promise<{ message: ContextMessage; status: MessageStatus; recipients: string[] }> {
+    return this.contextSync.getMessage(messageId);
+  }
+
+  async deadLetters(agentId: string, limit: number): Promise<DeadLetter[]> {
+    return this.contextSync.listDeadLetters(agentId, limit);
+  }
+
+  async requeue(agentId: string, messageId: string): Promise<ContextMessage> {
+    return this.contextSync.requeueDeadLetter(agentId, messageId);
+  }
+
+  async getConversation(
+    a: string,
+    b: string,
+    page: PageQuery = { limit: DEFAULT_PAGE_LIMIT },
+  ): Promise<Page<MemoryRecord>> {
+    return this.memory.getConversation(a, b, page);
+  }
+}

@@ -1,0 +1,109 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional } from 'class-validator';
+import type { Agent } from '../../agents/agents.service';
+import { AGENT_ID_PATTERN } from '../../infrastructure/redis/keys';
+import { IsAgentIdField, IsBoundedString, IsJsonObjectField, IsStringList } from './validation';
+
+export class RegisterAgentRequest {
+  @ApiProperty({ pattern: AGENT_ID_PATTERN.source, example: 'nova', description: "'broadcast' is reserved" })
+  @IsAgentIdField()
+  id: string;
+
+  @ApiPropertyOptional({ maxLength: 128, example: 'Nova' })
+  @IsOptional()
+  @IsBoundedString(128)
+  name?: string;
+
+  @ApiPropertyOptional({ maxLength: 1024, example: 'Sales analyst' })
+  @IsOptional()
+  @IsBoundedString(1024)
+  description?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: 64, example: ['sales', 'forecasting'] })
+  @IsOptional()
+  @IsStringList(64, 64)
+  capabilities?: string[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { team: 'revenue' } })
+  @IsOptional()
+  @IsJsonObjectField()
+  metadata?: Record<string, unknown>;
+}
+
+export class AgentResponse {
+  @ApiProperty({ example: 'nova' })
+  id: string;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Nova' })
+  name: string | null;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Sales analyst' })
+  description: string | null;
+
+  @ApiProperty({ type: [String], example: ['sales', 'forecasting'] })
+  capabilities: string[];
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { team: 'revenue' } })
+  metadata: Record<string, unknown>;
+
+  @ApiProperty({ format: 'date-time', example: '2025-11-13T14:00:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    type: String,
+    example: '2025-11-13T14:05:00.000Z',
+    description: 'last authenticated request (updated at most once a minute)',
+  })
+  lastSeenAt: string | null;
+}
+
+export class RegisteredAgentResponse extends AgentResponse {
+  @ApiProperty({
+    example: 'nova.Q2hhbmdlIG1lIQ-3u5mF0b2xZcW9yZHh4a2V5cw',
+    description: 'the bearer token of the agent; shown only now, only its hash is stored',
+  })
+  token: string;
+}
+
+export class AgentListResponse {
+  @ApiProperty({ type: [AgentResponse] })
+  items: AgentResponse[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'always null: one page holds all agents',
+  })
+  nextCursor: null;
+}
+
+export class TokenResponse {
+  @ApiProperty({ example: 'nova.bmV3IHRva2VuIGZvciBub3ZhIGFmdGVyIHJvdGF0aW9u', description: 'the new token' })
+  token: string;
+}
+
+const iso = (value: Date | string | null | undefined): string | null =>
+  value == null ? null : new Date(value).toISOString();
+
+export function toAgentResponse(agent: Agent): AgentResponse {
+  return {
+    id: agent.id,
+    name: agent.name,
+    description: agent.description,
+    capabilities: agent.capabilities,
+    metadata: agent.metadata,
+    createdAt: iso(agent.createdAt) ?? '',
+    lastSeenAt: iso(agent.lastSeenAt),
+  };
+}
+
+export function toRegisteredAgentResponse(agent: Agent, token: string): RegisteredAgentResponse {
+  return { ...toAgentResponse(agent), token };
+}
+
+export function toAgentListResponse(agents: Agent[]): AgentListResponse {
+  return { items: agents.map(toAgentResponse), nextCursor: null };
+}

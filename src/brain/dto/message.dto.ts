@@ -1,0 +1,264 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, Matches } from 'class-validator';
+import type {
+  Acknowledgement,
+  ContextMessage,
+  DeadLetter,
+  MessageStatus,
+} from '../../context-sync/context-message';
+import { AGENT_ID_PATTERN, PRIORITIES, Priority } from '../../infrastructure/redis/keys';
+import {
+  CONSUMER_PATTERN,
+  IsAgentIdField,
+  IsIntegerParam,
+  IsJsonObjectField,
+  IsMessageIdList,
+  IsMessageTypeField,
+  IsPriorityField,
+  IsUuidField,
+  MAX_TYPE_LENGTH,
+} from './validation';
+
+const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
+
+// ---- requests -------------------------------------------------------------------------------------------------
+
+export class SendBroadcastRequest {
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { query: 'Q3 sales by region' } })
+  @IsJsonObjectField()
+  context: Record<string, unknown>;
+
+  @ApiPropertyOptional({ enum: PRIORITIES, default: 'medium' })
+  @IsOptional()
+  @IsPriorityField()
+  priority?: Priority;
+
+  @ApiPropertyOptional({ maxLength: MAX_TYPE_LENGTH, example: 'sales_data', nullable: true })
+  @IsOptional()
+  @IsMessageTypeField()
+  type?: string | null;
+
+  @ApiPropertyOptional({
+    format: 'uuid',
+    example: EXAMPLE_ID,
+    description: 'client-chosen id: publishing the same id again answers 200 with the original message',
+  })
+  @IsOptional()
+  @IsUuidField()
+  id?: string;
+
+  @ApiPropertyOptional({
+    pattern: AGENT_ID_PATTERN.source,
+    example: 'nova',
+    description: 'the sender: must be the calling agent if given; required when the admin publishes',
+  })
+  @IsOptional()
+  @IsAgentIdField()
+  sourceAgent?: string;
+}
+
+export class SendMessageRequest extends SendBroadcastRequest {
+  @ApiProperty({ pattern: AGENT_ID_PATTERN.source, example: 'dexter' })
+  @IsAgentIdField()
+  targetAgent: string;
+}
+
+export class PendingQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 10 })
+  @IsOptional()
+  @IsIntegerParam(1, 1000)
+  count?: number;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 30000,
+    default: 0,
+    description:
+      'long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives',
+  })
+  @IsOptional()
+  @IsIntegerParam(0, 30000)
+  wait?: number;
+
+  @ApiPropertyOptional({
+    pattern: CONSUMER_PATTERN.source,
+    example: 'worker-1',
+    description:
+      'lease mode: the consumer name of this replica of the agent. Without it the call is a peek that changes nothing.',
+  })
+  @IsOptional()
+  @Matches(CONSUMER_PATTERN, { message: `consumer must match ${CONSUMER_PATTERN.source}` })
+  consumer?: string;
+
+  @ApiPropertyOptional({ enum: PRIORITIES, description: 'only messages of this priority' })
+  @IsOptional()
+  @IsPriorityField()
+  priority?: Priority;
+}
+
+export class AcknowledgeRequest {
+  @ApiPropertyOptional({
+    pattern: AGENT_ID_PATTERN.source,
+    description:
+      'the recipient acknowledging: the caller itself (may be omitted); required when the admin acknowledges for an agent',
+  })
+  @IsOptional()
+  @IsAgentIdField()
+  agentId?: string;
+}
+
+export class AcknowledgeManyRequest {
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 1000, example: [EXAMPLE_ID] })
+  @IsMessageIdList()
+  ids: string[];
+}
+
+export class DeadLettersQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @IsIntegerParam(1, 1000)
+  limit?: number;
+}
+
+// ---- responses ------------------------------------------------------------------------------------------------
+
+export class ContextMessageResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID })
+  id: string;
+
+  @ApiProperty({ example: 'nova' })
+  fromAgent: string;
+
+  @ApiProperty({ example: 'dexter', description: "the recipient, or 'broadcast'" })
+  toAgent: string;
+
+  @ApiProperty({ format: 'date-time', example: '2025-11-13T14:00:00.000Z' })
+  timestamp: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { query: 'Q3 sales by region' } })
+  payload: Record<string, unknown>;
+
+  @ApiProperty({ enum: PRIORITIES, example: 'high' })
+  priority: Priority;
+
+  @ApiProperty({ type: String, nullable: true, example: 'sales_data' })
+  type: string | null;
+
+  @ApiProperty({ example: 0, description: 'times the message was handed to a consumer (lease mode)' })
+  deliveryCount: number;
+}
+
+export class ContextMessageListResponse {
+  @ApiProperty({ type: [ContextMessageResponse] })
+  items: ContextMessageResponse[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'always null: ask again for more',
+  })
+  nextCursor: null;
+}
+
+export class MessageStatusResponse {
+  @ApiProperty({ description: 'true once every recipient has acknowledged', example: false })
+  acknowledged: boolean;
+
+  @ApiProperty({ type: [String], example: ['nova'] })
+  acknowledgedBy: string[];
+
+  @ApiProperty({ type: [String], example: ['dexter'] })
+  pendingFor: string[];
+}
+
+export class MessageWithStatusResponse extends ContextMessageResponse {
+  @ApiProperty({ type: MessageStatusResponse })
+  status: MessageStatusResponse;
+}
+
+export class DeadLetterResponse extends ContextMessageResponse {
+  @ApiProperty({ enum: ['max_deliveries'] })
+  reason: 'max_deliveries';
+
+  @ApiProperty({ format: 'date-time', example: '2025-11-13T14:03:00.000Z' })
+  deadAt: string;
+}
+
+export class DeadLetterListResponse {
+  @ApiProperty({ type: [DeadLetterResponse] })
+  items: DeadLetterResponse[];
+
+  @ApiProperty({ type: String, nullable: true, example: null })
+  nextCursor: null;
+}
+
+export class AcknowledgementResponse {
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID })
+  id: string;
+
+  @ApiProperty({ example: 'dexter' })
+  agentId: string;
+
+  @ApiProperty({ enum: [true] })
+  acknowledged: true;
+
+  @ApiProperty({ format: 'date-time', example: '2025-11-13T14:01:00.000Z' })
+  acknowledgedAt: string;
+}
+
+export class AcknowledgedCountResponse {
+  @ApiProperty({
+    example: 2,
+    description: 'how many of the ids are acknowledged by the agent after the call',
+  })
+  acknowledged: number;
+}
+
+// ---- mappers --------------------------------------------------------------------------------------------------
+
+export function toContextMessageResponse(message: ContextMessage): ContextMessageResponse {
+  return {
+    id: message.id,
+    fromAgent: message.fromAgent,
+    toAgent: message.toAgent,
+    timestamp: message.timestamp,
+    payload: message.payload,
+    priority: message.priority,
+    type: message.type ?? null,
+    deliveryCount: message.deliveryCount,
+  };
+}
+
+export function toContextMessageListResponse(messages: ContextMessage[]): ContextMessageListResponse {
+  return { items: messages.map(toContextMessageResponse), nextCursor: null };
+}
+
+export function toMessageWithStatusResponse(
+  message: ContextMessage,
+  status: MessageStatus,
+): MessageWithStatusResponse {
+  return {
+    ...toContextMessageResponse(message),
+    status: {
+      acknowledged: status.acknowledged,
+      acknowledgedBy: status.acknowledgedBy,
+      pendingFor: status.pendingFor,
+    },
+  };
+}
+
+export function toDeadLetterListResponse(letters: DeadLetter[]): DeadLetterListResponse {
+  return {
+    items: letters.map((letter) => ({
+      ...toContextMessageResponse(letter),
+      reason: letter.reason,
+      deadAt: letter.deadAt,
+    })),
+    nextCursor: null,
+  };
+}
+
+export function toAcknowledgementResponse(ack: Acknowledgement): AcknowledgementResponse {
+  return { id: ack.id, agentId: ack.agentId, acknowledged: true, acknowledgedAt: ack.acknowledgedAt };
+}

@@ -1,0 +1,164 @@
+import {
+  applyDecorators,
+  ArgumentMetadata,
+  BadRequestException,
+  Injectable,
+  PipeTransform,
+} from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  Equals,
+  ValidateIf,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  NotEquals,
+} from 'class-validator';
+import { AGENT_ID_PATTERN, isAgentId, PRIORITIES } from '../../infrastructure/redis/keys';
+
+/**
+ * Shared input rules for the REST API. Everything a request carries is checked here, before any Redis or SQL:
+ * the answer to bad input is a 400 whose message names the field.
+ */
+export const AGENT_ID_RULE = `must match ${AGENT_ID_PATTERN.source} and not be 'broadcast'`;
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const CONSUMER_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const MAX_TYPE_LENGTH = 64;
+export const MAX_TAGS = 32;
+export const MAX_TAG_LENGTH = 64;
+
+const lowercase = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.toLowerCase() : value;
+
+/** An agent id field (body). */
+export const IsAgentIdField = () =>
+  applyDecorators(
+    IsString({ message: `$property ${AGENT_ID_RULE}` }),
+    Matches(AGENT_ID_PATTERN, { message: `$property ${AGENT_ID_RULE}` }),
+    NotEquals('broadcast', { message: `$property ${AGENT_ID_RULE}` }),
+  );
+
+/** A UUID field; accepted in any case, stored lowercase (the form Brain's keys use). */
+export const IsUuidField = () =>
+  applyDecorators(
+    Transform(lowercase),
+    IsString({ message: '$property must be a UUID' }),
+    Matches(UUID_PATTERN, { message: '$property must be a UUID' }),
+  );
+
+export const IsPriorityField = () =>
+  IsIn(PRIORITIES, { message: `$property must be one of ${PRIORITIES.join(', ')}` });
+
+/** A JSON object (not an array, not null): what `context` and `metadata` must be. */
+export const IsJsonObjectField = () => IsObject({ message: '$property must be a JSON object' });
+
+/**
+ * Composite rules apply their checks in the order listed (type first), so with stopAtFirstError the message
+ * names the first thing wrong. (Stacked decorators would run bottom-up.)
+ */
+export const IsBoundedString = (max: number) =>
+  applyDecorators(
+    IsString({ message: `$property must be a string of at most ${max} characters` }),
+    MaxLength(max, { message: `$property must be a string of at most ${max} characters` }),
+  );
+
+export const IsMessageTypeField = () => IsBoundedString(MAX_TYPE_LENGTH);
+
+/** A list of at most `maxItems` strings of 1..`maxLength` characters (tags: also without commas, as they travel as comma lists in queries). */
+export const IsStringList = (maxItems: number, maxLength: number, { commas = true } = {}) => {
+  const what = `$property must be a list of at most ${maxItems} strings of 1..${maxLength} characters`;
+  const message = commas ? what : `${what} without commas`;
+  return applyDecorators(
+    IsArray({ message }),
+    ArrayMaxSize(maxItems, { message }),
+    IsString({ each: true, message }),
+    Matches(new RegExp(`^${commas ? '.' : '[^,]'}{1,${maxLength}}$`, 's'), { each: true, message }),
+  );
+};
+
+export const IsTagListField = () => IsStringList(MAX_TAGS, MAX_TAG_LENGTH, { commas: false });
+
+/** 1..1000 message ids. */
+export const IsMessageIdList = () => {
+  const message = '$property must be an array of 1..1000 UUIDs';
+  return applyDecorators(
+    Transform(({ value }: { value: unknown }) =>
+      Array.isArray(value) ? value.map((id) => (typeof id === 'string' ? id.toLowerCase() : id)) : value,
+    ),
+    IsArray({ message }),
+    ArrayMinSize(1, { message }),
+    ArrayMaxSize(1000, { message }),
+    Matches(UUID_PATTERN, { each: true, message: 'each of $property must be a UUID' }),
+  );
+};
+
+/**
+ * Query strings carry text: only plain decimal digits become a number. `Number()` alone would also accept `''`,
+ * `0x10`, `1e3` and `' 7 '`, so those stay text and fail IsInt.
+ */
+const decimalInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+
+/** A whole number within bounds: from the query string (decimal digits only), or a JSON number in a body. */
+export const IsIntegerParam = (min: number, max: number) =>
+  applyDecorators(
+    Transform(decimalInteger),
+    IsInt({ message: `$property must be an integer between ${min} and ${max}` }),
+    Min(min, { message: `$property must be an integer between ${min} and ${max}` }),
+    Max(max, { message: `$property must be an integer between ${min} and ${max}` }),
+  );
+
+/** `{id}`, `{a}`, `{b}` path parameters: an agent id, or 400 before anything else happens. */
+@Injectable()
+export class AgentIdPipe implements PipeTransform<unknown, string> {
+  transform(value: unknown, metadata: ArgumentMetadata): string {
+    if (typeof value !== 'string' || !isAgentId(value)) {
+      throw new BadRequestException(`${metadata.data ?? 'agent id'} ${AGENT_ID_RULE}`);
+    }
+    return value;
+  }
+}
+
+/** `{messageId}` path parameter: a UUID, lowercased. */
+@Injectable()
+export class MessageIdPipe implements PipeTransform<unknown, string> {
+  transform(value: unknown, metadata: ArgumentMetadata): string {
+    const id = typeof value === 'string' ? value.toLowerCase() : '';
+    if (!UUID_PATTERN.test(id)) throw new BadRequestException(`${metadata.data ?? 'id'} must be a UUID`);
+    return id;
+  }
+}
+
+/** OpenAPI description of an agent-id path parameter. */
+export const ApiAgentIdParam = (name: string, description: string) =>
+  ApiParam({
+    name,
+    description: `${description}; ${AGENT_ID_RULE}`,
+    schema: { type: 'string', pattern: AGENT_ID_PATTERN.source, example: 'nova' },
+  });
+
+export const ApiMessageIdParam = () =>
+  ApiParam({
+    name: 'messageId',
+    description: 'the message id (UUID)',
+    schema: { type: 'string', format: 'uuid', example: '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10' },
+  });
+
+/**
+ * The body of routes that take none: `{}` or nothing. It has one rule (no field may be set) because ValidationPipe
+ * refuses an array or a primitive body only for classes that have rules; without it `[]` or `42` would pass.
+ */
+export class EmptyRequest {
+  @ValidateIf(() => true)
+  @Equals(undefined, { message: 'this route takes no body fields' })
+  readonly none?: never;
+}

@@ -1,0 +1,193 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Caller, Principal } from '../agents/auth/principal';
+import { PublishResult } from '../context-sync/context-message';
+import { AccessPolicy } from './access.policy';
+import { BrainAI } from './brain-ai.service';
+import { ApiErrors } from './dto/error.dto';
+import {
+  AcknowledgedCountResponse,
+  AcknowledgeManyRequest,
+  AcknowledgementResponse,
+  AcknowledgeRequest,
+  ContextMessageListResponse,
+  ContextMessageResponse,
+  DeadLetterListResponse,
+  DeadLettersQuery,
+  MessageWithStatusResponse,
+  PendingQuery,
+  SendBroadcastRequest,
+  SendMessageRequest,
+  toAcknowledgementResponse,
+  toContextMessageListResponse,
+  toContextMessageResponse,
+  toDeadLetterListResponse,
+  toMessageWithStatusResponse,
+} from './dto/message.dto';
+import {
+  AgentIdPipe,
+  ApiAgentIdParam,
+  ApiMessageIdParam,
+  EmptyRequest,
+  MessageIdPipe,
+} from './dto/validation';
+
+const DEFAULT_COUNT = 10;
+const DEFAULT_DEAD_LETTER_LIMIT = 100;
+const REPLAY = 'a repeated id from the same sender: the original message, nothing new was created';
+
+@ApiTags('messages')
+@ApiBearerAuth()
+@Controller('v1')
+export class MessagesController {
+  constructor(
+    private readonly brain: BrainAI,
+    private readonly access: AccessPolicy,
+  ) {}
+
+  @Post('messages')
+  @ApiOperation({ summary: 'Send context to one agent. 201 once it is durable in Redis.' })
+  @ApiCreatedResponse({ type: ContextMessageResponse })
+  @ApiOkResponse({ type: ContextMessageResponse, description: REPLAY })
+  @ApiErrors(400, 403, 404, 409, 413)
+  async send(
+    @Caller() caller: Principal,
+    @Body() body: SendMessageRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ContextMessageResponse> {
+    const sourceAgent = this.access.senderOf(caller, body.sourceAgent);
+    return published(reply, await this.brain.shareContext({ ...body, sourceAgent }));
+  }
+
+  @Post('broadcasts')
+  @ApiOperation({ summary: 'Send context to every agent registered now (not to the sender)' })
+  @ApiCreatedResponse({ type: ContextMessageResponse })
+  @ApiOkResponse({ type: ContextMessageResponse, description: REPLAY })
+  @ApiErrors(400, 403, 404, 409, 413)
+  async broadcast(
+    @Caller() caller: Principal,
+    @Body() body: SendBroadcastRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ContextMessageResponse> {
+    const sourceAgent = this.access.senderOf(caller, body.sourceAgent);
+    return published(reply, await this.brain.broadcast({ ...body, sourceAgent }));
+  }
+
+  @Get('agents/:id/messages')
+  @ApiOperation({
+    summary: 'Messages pending for the agent (that agent, or the admin)',
+    description:
+      'Order: critical, high, medium, low; oldest first within a priority. Without `consumer` a peek that changes ' +
+      'nothing; with it, lease mode (hidden from the other consumers for BRAIN_VISIBILITY_TIMEOUT_MS).',
+  })
+  @ApiAgentIdParam('id', 'the recipient')
+  @ApiOkResponse({ type: ContextMessageListResponse })
+  @ApiErrors(400, 403, 404)
+  async pending(
+    @Caller() caller: Principal,
+    @Param('id', AgentIdPipe) id: string,
+    @Query() query: PendingQuery,
+  ): Promise<ContextMessageListResponse> {
+    await this.access.actAs(caller, id);
+    const messages = await this.brain.getPending(id, {
+      count: query.count ?? DEFAULT_COUNT,
+      waitMs: query.wait ?? 0,
+      consumer: query.consumer,
+      priority: query.priority,
+    });
+    return toContextMessageListResponse(messages);
+  }
+
+  @Post('messages/:messageId/ack')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Acknowledge a message as its recipient (idempotent)' })
+  @ApiMessageIdParam()
+  @ApiOkResponse({ type: AcknowledgementResponse })
+  @ApiErrors(400, 403, 404)
+  async acknowledge(
+    @Caller() caller: Principal,
+    @Param('messageId', MessageIdPipe) messageId: string,
+    @Body() body: AcknowledgeRequest,
+  ): Promise<AcknowledgementResponse> {
+    const agentId = this.access.recipientOf(caller, body.agentId);
+    return toAcknowledgementResponse(await this.brain.acknowledge(messageId, agentId));
+  }
+
+  @Post('agents/:id/acks')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Acknowledge many messages at once (that agent, or the admin); unknown ids are skipped',
+  })
+  @ApiAgentIdParam('id', 'the recipient')
+  @ApiOkResponse({ type: AcknowledgedCountResponse })
+  @ApiErrors(400, 403, 404, 413)
+  async acknowledgeMany(
+    @Caller() caller: Principal,
+    @Param('id', AgentIdPipe) id: string,
+    @Body() body: AcknowledgeManyRequest,
+  ): Promise<AcknowledgedCountResponse> {
+    await this.access.actAs(caller, id);
+    return { acknowledged: await this.brain.acknowledgeMany(id, body.ids) };
+  }
+
+  @Get('messages/:messageId')
+  @ApiOperation({
+    summary: 'A message and its delivery status (its sender, its recipients, or the admin)',
+    description: 'To any other agent the message does not exist: 404, exactly as for an unknown id.',
+  })
+  @ApiMessageIdParam()
+  @ApiOkResponse({ type: MessageWithStatusResponse })
+  @ApiErrors(400, 404)
+  async get(
+    @Caller() caller: Principal,
+    @Param('messageId', MessageIdPipe) messageId: string,
+  ): Promise<MessageWithStatusResponse> {
+    const { message, status, recipients } = await this.brain.getMessage(messageId);
+    this.access.assertCanRead(caller, messageId, message.fromAgent, recipients);
+    return toMessageWithStatusResponse(message, status);
+  }
+
+  @Get('agents/:id/dead-letters')
+  @ApiOperation({
+    summary: `Messages that reached BRAIN_MAX_DELIVERIES without an ack (that agent, or the admin)`,
+  })
+  @ApiAgentIdParam('id', 'the recipient')
+  @ApiOkResponse({ type: DeadLetterListResponse })
+  @ApiErrors(400, 403, 404)
+  async deadLetters(
+    @Caller() caller: Principal,
+    @Param('id', AgentIdPipe) id: string,
+    @Query() query: DeadLettersQuery,
+  ): Promise<DeadLetterListResponse> {
+    await this.access.actAs(caller, id);
+    return toDeadLetterListResponse(
+      await this.brain.deadLetters(id, query.limit ?? DEFAULT_DEAD_LETTER_LIMIT),
+    );
+  }
+
+  @Post('agents/:id/dead-letters/:messageId/requeue')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Make a dead letter pending again, with deliveryCount 0 (that agent, or the admin)',
+  })
+  @ApiAgentIdParam('id', 'the recipient')
+  @ApiMessageIdParam()
+  @ApiOkResponse({ type: ContextMessageResponse })
+  @ApiErrors(400, 403, 404)
+  async requeue(
+    @Caller() caller: Principal,
+    @Param('id', AgentIdPipe) id: string,
+    @Param('messageId', MessageIdPipe) messageId: string,
+    @Body() _body: EmptyRequest,
+  ): Promise<ContextMessageResponse> {
+    await this.access.actAs(caller, id);
+    return toContextMessageResponse(await this.brain.requeue(id, messageId));
+  }
+}
+
+/** 201 for a new message, 200 for an idempotent replay of a known id. */
+function published(reply: FastifyReply, result: PublishResult): ContextMessageResponse {
+  void reply.status(result.created ? 201 : 200);
+  return toContextMessageResponse(result.message);
+}
