@@ -48,6 +48,7 @@ export function toBrainConfig(env: EnvironmentVariables) {
       rateLimitPerMinute: env.BRAIN_RATE_LIMIT_PER_MINUTE,
     },
     metrics: { token: env.BRAIN_METRICS_TOKEN },
+    exampleAgent: { enabled: env.BRAIN_EXAMPLE_AGENT },
   };
 }
 

@@ -118,6 +118,11 @@ export class EnvironmentVariables {
 
   @IntegerBetween(1, 10000)
   BRAIN_ARCHIVE_BATCH = 500;
+
+  /** Runs the example in-process agent `echo` (src/example-agent), which registers itself: off unless asked for. */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be on or off' })
+  BRAIN_EXAMPLE_AGENT = false;
 }
 
 /** Turns process.env into validated settings, or throws naming every bad variable. */
