@@ -1,4 +1,12 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrainError } from './errors';
 import { unavailableDependency } from './dependency-errors';
@@ -38,6 +46,11 @@ export class BrainExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // Terminus' 503 carries the health check result; /health/ready answers in that shape (contract).
+    if (exception instanceof ServiceUnavailableException && isHealthCheckResult(exception.getResponse())) {
+      void reply.status(503).send(exception.getResponse());
+      return;
+    }
     const body = toErrorBody(exception, request?.id, this.logger);
     void reply.status(body.statusCode).send(body);
   }
@@ -99,4 +112,11 @@ function clientMessage(exception: unknown, status: number): string {
 
 function describeCause(cause: unknown): string {
   return cause instanceof Error ? `(${cause.message})` : '';
+}
+
+function isHealthCheckResult(response: unknown): boolean {
+  const result = response as { status?: unknown } | null;
+  return (
+    typeof result === 'object' && result !== null && typeof result.status === 'string' && 'details' in result
+  );
 }

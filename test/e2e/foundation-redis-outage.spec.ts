@@ -49,7 +49,7 @@ describe('foundation: readiness follows Redis (e2e)', () => {
   // FAILS TODAY, on purpose: BrainExceptionFilter (src/common) turns Terminus' 503 into the generic error shape, so
   // the body no longer says which dependency is down. Remove `.failing` once the filter passes the health check
   // result through.
-  it.failing('names Redis as down (and Postgres up) in the Terminus shape while Redis is away', async () => {
+  it('names Redis as down (and Postgres up) in the Terminus shape while Redis is away', async () => {
     const answer = await probeReady(url);
     expect(answer.status).toBe(503);
     expect(answer.body?.status).toBe('error');

@@ -24,7 +24,13 @@ import { brainConfig, BrainConfigType } from '../../config/brain.config';
           customLogLevel: (_req, res, error) =>
             error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
           // Probes hit these every few seconds; logging each one drowns what matters.
-          autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
+          autoLogging: {
+            ignore: (req) => {
+              // Inside Nest's Fastify middleware req.url is the mount path; originalUrl is the request's.
+              const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+              return url.startsWith('/health') || url.startsWith('/metrics');
+            },
+          },
           serializers: {
             req: (req: { id: string; method: string; url: string }) => ({
               id: req.id,

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Cluster } from 'ioredis';
+import { withTimeout } from '../../common/with-timeout';
 import { REDIS_CLIENT, RedisClient } from './redis.constants';
 
 /** Policies under which Redis may delete keys it holds — and with them streams and consumer groups. */
@@ -76,12 +77,4 @@ export class RedisHealthIndicator implements OnApplicationBootstrap {
     }
     return indicator.up({ maxmemoryPolicy: policy, appendonly: this.settings.appendonly });
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
