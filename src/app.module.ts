@@ -7,6 +7,7 @@ import { brainConfig } from './config/brain.config';
 import { validateEnvironment } from './config/environment';
 import { ContextSyncModule } from './context-sync/context-sync.module';
 import { HealthModule } from './health/health.module';
+import { ExampleAgentModule } from './example-agent/example-agent.module';
 import { DatabaseModule } from './infrastructure/database/database.module';
 import { LoggingModule } from './infrastructure/logging/logging.module';
 import { RedisModule } from './infrastructure/redis/redis.module';
@@ -31,6 +32,8 @@ import { MetricsModule } from './metrics/metrics.module';
     MemoryModule,
     AgentsModule,
     BrainModule,
+    // Runs only with BRAIN_EXAMPLE_AGENT=on: the example of an agent added as a module.
+    ExampleAgentModule,
   ],
 })
 export class AppModule {}

@@ -47,8 +47,15 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
       },
     },
   });
+  // While closing, answers tell keep-alive clients to go, so no idle socket holds the process past its answers.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (closing) reply.header('connection', 'close');
   });
   // Errors Fastify raises before Nest sees the request (body too large, bad JSON) get the contract's shape too.
   const errorLogger = new NestLogger('Errors');

@@ -4,6 +4,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { DependencyUnavailableError } from '../common/errors';
 import { MemoryService } from '../memory/memory.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { ArchivedAck, ArchivedMessage, BROADCAST } from './context-message';
 import { MailboxRepository, StreamEntry } from './mailbox.repository';
 import { fieldsOf, priorityAt, toArchivedMessage, toContextMessage } from './message-codec';
@@ -41,12 +42,29 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   private retryOwn = false;
   private lag: number | undefined;
   private lagMeasuredAt = 0;
+  private readonly archived;
+  private readonly failedAttempts;
 
   constructor(
     private readonly mailboxes: MailboxRepository,
     private readonly memory: MemoryService,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.archived = metrics.counter(
+      'brain_archive_entries_total',
+      'Messages and acknowledgements stored in Postgres',
+    );
+    this.failedAttempts = metrics.counter(
+      'brain_archive_failures_total',
+      'Archive passes that failed (entries wait in Redis)',
+    );
+    metrics.registerGauge(
+      'brain_archive_lag',
+      'Stream entries not yet stored in Postgres (measured every 5 s)',
+      () => this.lag ?? NaN,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.loop = this.run();
@@ -85,6 +103,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
         this.failures = 0;
       } catch (error) {
         this.failures += 1;
+        this.failedAttempts.inc();
         this.retryOwn = true;
         if (this.failures === 1 || this.failures % 20 === 0) {
           this.logger.warn(
@@ -121,7 +140,9 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
       sources.map((source) => this.archiveSource(source, claimStale, fromStart)),
     );
     this.retryOwn = false;
-    return results.reduce((total, n) => total + n, 0);
+    const stored = results.reduce((total, n) => total + n, 0);
+    this.archived.inc(stored);
+    return stored;
   }
 
   /** Stores everything of one agent's mailbox, including what other replicas hold; used before deleting it. */

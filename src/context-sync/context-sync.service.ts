@@ -11,6 +11,7 @@ import {
 } from '../common/errors';
 import { isAgentId, MailboxKeys } from '../infrastructure/redis/keys';
 import { MemoryService } from '../memory/memory.service';
+import { MetricsService } from '../metrics/metrics.service';
 import {
   Acknowledgement,
   BROADCAST,
@@ -56,6 +57,8 @@ interface Candidate {
 @Injectable()
 export class ContextSyncService {
   private readonly logger = new Logger('ContextSync');
+  private readonly published;
+  private readonly acknowledged;
 
   constructor(
     private readonly mailboxes: MailboxRepository,
@@ -63,7 +66,14 @@ export class ContextSyncService {
     private readonly archiver: ArchiverService,
     private readonly memory: MemoryService,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.published = metrics.counter('brain_messages_published_total', 'Messages accepted (201)', [
+      'kind',
+      'priority',
+    ]);
+    this.acknowledged = metrics.counter('brain_messages_acknowledged_total', 'Acknowledgements recorded');
+  }
 
   // ---- agents --------------------------------------------------------------------------------------------
 
@@ -159,6 +169,7 @@ export class ContextSyncService {
       if (!original) throw new MessageNotFoundError(id);
       return { message: original, created: false };
     }
+    this.published.inc({ kind: target === BROADCAST ? 'broadcast' : 'direct', priority });
     return {
       created: true,
       message: {
@@ -323,6 +334,7 @@ export class ContextSyncService {
       ),
     ]);
     for (const result of [direct, broadcast]) {
+      if (result.status === 1) this.acknowledged.inc();
       if (result.status === 1 || result.status === 0) return Number(result.at);
     }
     return broadcast.status === -2 ? 'not-recipient' : 'missing';

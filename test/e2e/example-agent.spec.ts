@@ -1,13 +1,8 @@
 import { Module } from '@nestjs/common';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
-import { AppModule } from '../../src/app.module';
 import { BrainAgent, BrainAgentHandler } from '../../src/brain/agent-worker/brain-agent.decorator';
-import { brainConfig, BrainConfig } from '../../src/config/brain.config';
 import { ContextMessage } from '../../src/context-sync/context-message';
 import { ECHO_AGENT_ID, ECHO_TYPE, replyIdFor } from '../../src/example-agent/echo.agent';
-import { ExampleAgentModule } from '../../src/example-agent/example-agent.module';
-import { configureHttpApp, createHttpAdapter } from '../../src/http-app';
+import { startTestApp } from '../support/test-app';
 import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
 
@@ -26,24 +21,6 @@ class FlakyAgent implements BrainAgentHandler {
 @Module({ providers: [FlakyAgent] })
 class FlakyAgentModule {}
 
-/** The real app plus the example agent module: what a team adding an agent module gets. */
-async function startWithExampleAgent(
-  config: BrainConfig,
-): Promise<{ app: NestFastifyApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule, ExampleAgentModule, FlakyAgentModule],
-  })
-    .overrideProvider(brainConfig.KEY)
-    .useValue(config)
-    .compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
-    logger: false,
-  });
-  await configureHttpApp(app);
-  await app.listen(0, '127.0.0.1');
-  return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}` };
-}
-
 describe('example agent module (e2e)', () => {
   let brain: TestBrain;
   let client: BrainClient;
@@ -56,7 +33,8 @@ describe('example agent module (e2e)', () => {
         BRAIN_VISIBILITY_TIMEOUT_MS: '300',
         BRAIN_MAX_DELIVERIES: '3',
       },
-      start: startWithExampleAgent,
+      // AppModule holds the example agent module already; the flaky one exists only for this test.
+      start: (config) => startTestApp(config, [FlakyAgentModule]),
     });
     client = brain.client;
     nova = await client.register(ADMIN_TOKEN, 'nova');

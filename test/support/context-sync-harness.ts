@@ -7,6 +7,7 @@ import { RetentionJob } from '../../src/context-sync/retention.job';
 import { DatabaseModule } from '../../src/infrastructure/database/database.module';
 import { RedisModule } from '../../src/infrastructure/redis/redis.module';
 import { MemoryService } from '../../src/memory/memory.service';
+import { MetricsModule } from '../../src/metrics/metrics.module';
 
 /** ContextSync with its real dependencies (Redis, Postgres, the Memory archive) and no HTTP: one "replica". */
 export interface ContextSyncInstance {
@@ -23,6 +24,7 @@ export async function startContextSync(config: BrainConfig): Promise<ContextSync
       ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [brainConfig] }),
       RedisModule,
       DatabaseModule,
+      MetricsModule,
       ContextSyncModule,
     ],
   })

@@ -1,3 +1,4 @@
+import { Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
@@ -10,8 +11,9 @@ import { configureHttpApp, createHttpAdapter } from '../../src/http-app';
  */
 export async function startTestApp(
   config: BrainConfig,
+  extraModules: Type[] = [],
 ): Promise<{ app: NestFastifyApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule, ...extraModules] })
     .overrideProvider(brainConfig.KEY)
     .useValue(config)
     .compile();
