@@ -112,6 +112,8 @@ export class BrainAI {
    * back into Postgres; Postgres next; Redis once more for the read-cache keys that the memory clear bumped.
    */
   async clearAll(): Promise<void> {
+    // Redis first, so the archiver has nothing left to write into the tables being emptied; Redis again last,
+    // for the read-cache version keys that emptying the memories bumps.
     await this.contextSync.clear();
     await this.memory.clear();
     await this.contextSync.clear();
