@@ -1,4 +1,3 @@
-import { createServer, Server, Socket } from 'node:net';
 import { Client } from 'pg';
 import { ConfigModule } from '@nestjs/config';
 import { Test, TestingModule } from '@nestjs/testing';
@@ -43,62 +42,6 @@ export async function startMemory(config: BrainConfig): Promise<MemoryInstance> 
   };
 }
 
-/**
- * A TCP proxy in front of Postgres that a test can cut (every connection dropped, new ones refused) and restore,
- * to play an outage without touching the shared server.
- */
-export class TcpProxy {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = new Socket();
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      upstream.connect(this.targetPort, this.targetHost, () => {
-        client.pipe(upstream);
-        upstream.pipe(client);
-      });
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-
-  /** Listens again on the same port. */
-  restore(): Promise<void> {
-    return this.start();
-  }
-}
-
-/** The same database URL, reached through `proxy`. */
-export function throughProxy(url: string, proxy: TcpProxy): string {
-  const proxied = new URL(url);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String(proxy.port);
-  return proxied.toString();
-}
-
-/** Plain SQL on the suite's database, behind the service's back (fixtures the API cannot make, assertions). */
 export async function runSql<T = Record<string, unknown>>(
   config: BrainConfig,
   text: string,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DependencyUnavailableError } from '../../src/common/errors';
 import { MemoryService } from '../../src/memory/memory.service';
 import { newTestEnvironment, TestEnvironment, waitFor } from '../support/test-environment';
-import { MemoryInstance, startMemory, TcpProxy, throughProxy } from './memory-harness';
+import { TcpProxy } from '../support/tcp-proxy';
+import { MemoryInstance, startMemory } from './memory-harness';
 
 describe('MemoryService while Postgres is unreachable (integration)', () => {
   let environment: TestEnvironment;
@@ -12,12 +13,10 @@ describe('MemoryService while Postgres is unreachable (integration)', () => {
 
   beforeAll(async () => {
     environment = newTestEnvironment('memoutage');
-    const target = new URL(environment.config.database.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    await proxy.start();
+    proxy = await TcpProxy.forUrl(environment.config.database.url);
     const config = {
       ...environment.config,
-      database: { url: throughProxy(environment.config.database.url, proxy) },
+      database: { url: proxy.rewrite(environment.config.database.url) },
     };
     instance = await startMemory(config);
     memory = instance.memory;
@@ -25,7 +24,7 @@ describe('MemoryService while Postgres is unreachable (integration)', () => {
 
   afterAll(async () => {
     await instance?.close();
-    await proxy?.cut();
+    await proxy?.close();
     await environment?.dispose();
   });
 
