@@ -6,6 +6,7 @@ import { DependencyUnavailableError } from '../common/errors';
 import { MemoryService } from '../memory/memory.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ArchivedAck, ArchivedMessage, BROADCAST } from './context-message';
+import { MailboxKeys } from '../infrastructure/redis/keys';
 import { MailboxRepository, StreamEntry } from './mailbox.repository';
 import { fieldsOf, priorityAt, toArchivedMessage, toContextMessage } from './message-codec';
 
@@ -14,14 +15,15 @@ interface ArchiveSource {
   owner: string;
   streams: string[];
   ackLog: string;
-  /** The acked hashes to clean when entries are trimmed. */
-  ackedKeys: () => Promise<string[]>;
+  /** The mailboxes of the streams' recipients (whose pending entries a length trim keeps). */
+  recipients: () => Promise<MailboxKeys[]>;
   ids: string;
 }
 
 const STALE_CLAIM_MS = 30_000;
 const MAX_BACKOFF_MS = 5_000;
 const LAG_MEASURE_EVERY_MS = 5_000;
+const TRIM_RETRY_MS = 5_000;
 
 /**
  * Every message reaches Postgres through here, never through the request: a consumer group `archive` on every
@@ -42,6 +44,9 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   private retryOwn = false;
   private lag: number | undefined;
   private lagMeasuredAt = 0;
+  private readonly nextTrim = new Map<string, number>();
+  /** Some mailbox had a full batch in the last pass: more is waiting. */
+  private backlogged = false;
   private readonly archived;
   private readonly failedAttempts;
 
@@ -94,10 +99,9 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
 
   private async run(): Promise<void> {
     while (!this.closing) {
-      let moved = 0;
       try {
         if (Date.now() - this.lagMeasuredAt > LAG_MEASURE_EVERY_MS) await this.measureLag();
-        moved = await this.archiveOnce();
+        await this.archiveOnce();
         if (this.failures > 0)
           this.logger.log(`Archive is working again after ${this.failures} failed attempts`);
         this.failures = 0;
@@ -111,7 +115,9 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
           );
         }
       }
-      if (moved === 0 || this.failures > 0) await this.pause(this.delay());
+      // Straight on only while a mailbox had more than one batch waiting; otherwise poll at the interval, so a
+      // steady trickle costs one pass per interval, not a busy loop over every agent.
+      if (!this.backlogged || this.failures > 0) await this.pause(this.delay());
     }
   }
 
@@ -136,6 +142,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     const claimStale = Date.now() - this.lastStaleClaim > STALE_CLAIM_MS / 3;
     if (claimStale) this.lastStaleClaim = Date.now();
     const fromStart = this.retryOwn;
+    this.backlogged = false;
     const results = await Promise.all(
       sources.map((source) => this.archiveSource(source, claimStale, fromStart)),
     );
@@ -167,20 +174,14 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   /** Trims every stream by age (entries before `olderThanId`), never beyond what the archive stored. */
   async trimAll(olderThanId: string): Promise<number> {
     let removed = 0;
+    const limits = { maxLength: this.config.messages.streamMaxLen, olderThanId, batch: 1000 };
     for (const source of await this.sources()) {
-      const acked = await source.ackedKeys();
-      for (const stream of source.streams) {
+      const recipients = await source.recipients();
+      for (const [p, stream] of source.streams.entries()) {
         for (;;) {
-          const n = await this.mailboxes.trim(
-            stream,
-            source.ids,
-            acked,
-            this.config.messages.streamMaxLen,
-            olderThanId,
-            1000,
-          );
+          const n = await this.mailboxes.trim(stream, source.ids, p, recipients, limits);
           removed += n;
-          if (n < 1000) break;
+          if (n < limits.batch) break;
         }
       }
     }
@@ -197,9 +198,9 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
         streams: keys.broadcastStreams(),
         ackLog: keys.broadcastAckLog(),
         ids: keys.broadcastIds(),
-        ackedKeys: async () =>
-          [...(await this.mailboxes.broadcastMembers()).keys()].map(
-            (member) => keys.broadcastMailbox(member).acked,
+        recipients: async () =>
+          [...(await this.mailboxes.broadcastMembers()).keys()].map((member) =>
+            keys.broadcastMailbox(member),
           ),
       });
     }
@@ -213,7 +214,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
       streams: mailbox.streams,
       ackLog: mailbox.ackLog,
       ids: mailbox.ids,
-      ackedKeys: () => Promise.resolve([mailbox.acked]),
+      recipients: () => Promise.resolve([mailbox]),
     };
   }
 
@@ -226,6 +227,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     const batch = this.config.archive.batchSize;
     const read = await this.mailboxes.readForArchive(source.streams, this.consumer, batch, fromStart);
     const byStream = new Map<string, StreamEntry[]>(read);
+    if (read.some(([, entries]) => entries.length >= batch)) this.backlogged = true;
     if (claimStale) {
       for (const stream of source.streams) {
         const stale = await this.mailboxes.claimStaleForArchive(stream, this.consumer, staleMs, batch);
@@ -263,6 +265,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     );
     const entries = read.flatMap(([, list]) => list);
     if (entries.length === 0) return 0;
+    if (entries.length >= this.config.archive.batchSize) this.backlogged = true;
     const acks: ArchivedAck[] = entries.map(([, flat]) => {
       const fields = fieldsOf(flat);
       return { messageId: fields.m, agentId: fields.a, acknowledgedAt: new Date(Number(fields.at)) };
@@ -279,9 +282,24 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     const maxLength = this.config.messages.streamMaxLen;
     const lengths = await Promise.all(streams.map((stream) => this.mailboxes.streamLength(stream)));
     // Approximate like MAXLEN ~: trim once a stream is 10 % over, so trimming is not paid on every batch.
-    const over = streams.filter((_, i) => lengths[i] > maxLength * 1.1);
+    // A stream kept long by a recipient that lags (its pending entries stay) is looked at again after a while only.
+    const now = Date.now();
+    const over = streams.filter(
+      (stream, i) => lengths[i] > maxLength * 1.1 && (this.nextTrim.get(stream) ?? 0) <= now,
+    );
     if (over.length === 0) return;
-    const acked = await source.ackedKeys();
-    for (const stream of over) await this.mailboxes.trim(stream, source.ids, acked, maxLength, '0-0', 10_000);
+    const recipients = await source.recipients();
+    for (const stream of over) {
+      this.nextTrim.set(stream, now + TRIM_RETRY_MS);
+      const limits = { maxLength, olderThanId: '0-0', batch: 10_000 };
+      const removed = await this.mailboxes.trim(
+        stream,
+        source.ids,
+        source.streams.indexOf(stream),
+        recipients,
+        limits,
+      );
+      if (removed > 0) this.nextTrim.delete(stream);
+    }
   }
 }

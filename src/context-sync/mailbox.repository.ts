@@ -262,20 +262,20 @@ export class MailboxRepository {
     return [...mailbox.streams, mailbox.ids, mailbox.acked, mailbox.dead, mailbox.counters];
   }
 
-  /** Trims one stream (see trim.lua); `ackedKeys` are the acked hashes of the stream's recipients. */
+  /** Trims one stream (see trim.lua); `recipients` are the mailboxes (one per recipient) that read it. */
   async trim(
     stream: string,
     ids: string,
-    ackedKeys: string[],
-    maxLength: number,
-    olderThanId: string,
-    limit: number,
+    priorityIndex: number,
+    recipients: MailboxKeys[],
+    limits: { maxLength: number; olderThanId: string; batch: number },
   ): Promise<number> {
+    const perRecipient = recipients.flatMap((mailbox) => [mailbox.acked, mailbox.cursor, mailbox.group]);
     return runScript<number>(
       this.redis,
       'trim',
       [stream, ids],
-      [maxLength, olderThanId, limit, ...ackedKeys],
+      [limits.maxLength, limits.olderThanId, limits.batch, priorityIndex, ...perRecipient],
     );
   }
 

@@ -1,19 +1,26 @@
--- Trims the oldest entries of one stream: those beyond the length limit and those older than the retention,
--- but never an entry the archive group has not stored yet. Removes their ids from the slot's indexes.
+-- Trims the oldest entries of one stream, never one the archive group has not stored yet:
+-- - by length: entries beyond the limit, but only those every recipient has resolved (acknowledged or buried),
+--   so a recipient that falls behind never loses a pending message before the retention runs out;
+-- - by age: every archived entry older than the given id (the retention).
+-- Removes the trimmed entries' ids from the slot's indexes.
 -- KEYS[1] the stream   KEYS[2] the slot's ids index
 -- ARGV[1] max length (0 = no length limit)   ARGV[2] entries older than this id go ('0-0' = no age limit)
--- ARGV[3] at most this many entries per call
--- ARGV[4..] the acked hashes of the stream's recipients: keys of the same slot (same hash tag), passed as ARGV
---   because their number varies and ioredis needs a fixed key count to route calls on a Cluster.
+-- ARGV[3] at most this many entries per call   ARGV[4] the stream's priority index
+-- ARGV[5..] per recipient of the stream, three values: its acked hash, its cursor hash, its consumer group.
+--   The hashes are keys of the same slot (same hash tag), passed as ARGV because their number varies and ioredis
+--   needs a fixed key count to route calls on a Cluster.
 -- Reply: number of entries removed
 local stream = KEYS[1]
 if redis.call('EXISTS', stream) == 0 then return 0 end
-local limit = tonumber(ARGV[3])
+local limit, p = tonumber(ARGV[3]), ARGV[4]
+local recipients = {}
+for k = 5, #ARGV - 2, 3 do
+  recipients[#recipients + 1] = {acked = ARGV[k], cursor = ARGV[k + 1], group = ARGV[k + 2]}
+end
 
 -- The archive boundary: the oldest entry the archive has not acknowledged.
 local boundary = nil
-local groups = redis.call('XINFO', 'GROUPS', stream)
-for _, group in ipairs(groups) do
+for _, group in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
   local name, last, pending = nil, nil, 0
   for i = 1, #group, 2 do
     if group[i] == 'name' then name = group[i + 1] end
@@ -30,7 +37,7 @@ for _, group in ipairs(groups) do
 end
 if not boundary then return 0 end
 
--- What the limits would remove: entries strictly before `cut`.
+-- What the limits remove: entries strictly before `cut`.
 local cut = '0-0'
 local max_length = tonumber(ARGV[1])
 if max_length > 0 then
@@ -38,6 +45,13 @@ if max_length > 0 then
   if excess > 0 then
     local oldest = redis.call('XRANGE', stream, '-', '+', 'COUNT', math.min(excess, limit))
     cut = next_id(oldest[#oldest][1])
+    for _, recipient in ipairs(recipients) do
+      -- Not beyond what the recipient holds unacknowledged, nor beyond what it has not been handed yet.
+      local ok, held = pcall(redis.call, 'XPENDING', stream, recipient.group)
+      if ok and tonumber(held[1]) > 0 and id_less(held[2], cut) then cut = held[2] end
+      local unread = next_id(redis.call('HGET', recipient.cursor, 'c:' .. p) or '0-0')
+      if id_less(unread, cut) then cut = unread end
+    end
   end
 end
 if id_less(cut, ARGV[2]) then cut = ARGV[2] end
@@ -51,7 +65,7 @@ for _, entry in ipairs(doomed) do
   local location = redis.call('HGET', KEYS[2], message_id)
   -- only if the index still points here (a requeued message points at its new entry)
   if location and split_words(location)[2] == entry[1] then redis.call('HDEL', KEYS[2], message_id) end
-  for k = 4, #ARGV do redis.call('HDEL', ARGV[k], message_id) end
+  for _, recipient in ipairs(recipients) do redis.call('HDEL', recipient.acked, message_id) end
 end
 redis.call('XTRIM', stream, 'MINID', next_id(doomed[#doomed][1]))
 return #doomed
