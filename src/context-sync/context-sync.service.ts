@@ -28,7 +28,7 @@ import {
 } from './context-message';
 import { ArchiverService } from './archiver.service';
 import { LongPollService } from './long-poll.service';
-import { FetchMode, MailboxRepository, RawPending } from './mailbox.repository';
+import { AckOutcome, FetchMode, MailboxRepository, RawPending } from './mailbox.repository';
 import {
   compareEntryIds,
   fieldsOf,
@@ -294,50 +294,41 @@ export class ContextSyncService {
   async acknowledge(messageId: string, agentId: string): Promise<Acknowledgement> {
     this.checkAgentId(agentId, 'agentId');
     if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
-    const result = await this.acknowledgeOne(messageId, agentId);
-    if (result === 'missing') throw new MessageNotFoundError(messageId);
-    if (result === 'not-recipient') throw new NotRecipientError(messageId, agentId);
-    return { id: messageId, agentId, acknowledged: true, acknowledgedAt: new Date(result).toISOString() };
+    const [result] = await this.acknowledgeIds(agentId, [messageId]);
+    if (result.status === -1) throw new MessageNotFoundError(messageId);
+    if (result.status === -2) throw new NotRecipientError(messageId, agentId);
+    return { id: messageId, agentId, acknowledged: true, acknowledgedAt: new Date(result.at).toISOString() };
   }
 
   /** Returns how many of `ids` are acknowledged by the agent after the call (unknown ids are skipped). */
   async acknowledgeMany(agentId: string, ids: string[]): Promise<number> {
     this.checkAgentId(agentId, 'agentId');
-    if (ids.length < 1 || ids.length > MAX_COUNT)
+    if (ids.length < 1 || ids.length > MAX_COUNT) {
       throw new InvalidRequestError(`ids must hold 1 to ${MAX_COUNT} uuids`);
+    }
     if (!ids.every((id) => UUID.test(id)))
       throw new InvalidRequestError('each of ids must be a lowercase uuid');
-    const results = await Promise.all([...new Set(ids)].map((id) => this.acknowledgeOne(id, agentId)));
-    return results.filter((result) => typeof result === 'number').length;
+    const results = await this.acknowledgeIds(agentId, [...new Set(ids)]);
+    return results.filter((result) => result.status === 1 || result.status === 0).length;
   }
 
-  /** Tries the agent's direct mailbox and the broadcast mailbox at once; an id lives in at most one of them. */
-  private async acknowledgeOne(
-    messageId: string,
-    agentId: string,
-  ): Promise<number | 'missing' | 'not-recipient'> {
+  /**
+   * One script call for the whole batch in the agent's direct mailbox; the ids not found there (broadcasts) in one
+   * more call on the broadcast mailbox. An id lives in at most one of them.
+   */
+  private async acknowledgeIds(agentId: string, ids: string[]): Promise<AckOutcome[]> {
     const now = Date.now();
-    const [direct, broadcast] = await Promise.all([
-      this.mailboxes.acknowledge(
-        this.mailboxes.keys.agentMailbox(agentId),
-        'direct',
-        messageId,
-        agentId,
-        now,
-      ),
-      this.mailboxes.acknowledge(
-        this.mailboxes.keys.broadcastMailbox(agentId),
-        'broadcast',
-        messageId,
-        agentId,
-        now,
-      ),
-    ]);
-    for (const result of [direct, broadcast]) {
-      if (result.status === 1) this.acknowledged.inc();
-      if (result.status === 1 || result.status === 0) return Number(result.at);
-    }
-    return broadcast.status === -2 ? 'not-recipient' : 'missing';
+    const keys = this.mailboxes.keys;
+    const direct = await this.mailboxes.acknowledge(keys.agentMailbox(agentId), 'direct', ids, agentId, now);
+    const missing = ids.filter((_, i) => direct[i].status === -1);
+    const broadcast =
+      missing.length > 0
+        ? await this.mailboxes.acknowledge(keys.broadcastMailbox(agentId), 'broadcast', missing, agentId, now)
+        : [];
+    const fromBroadcast = new Map(missing.map((id, i) => [id, broadcast[i]]));
+    const results = ids.map((id, i) => fromBroadcast.get(id) ?? direct[i]);
+    this.acknowledged.inc(results.filter((result) => result.status === 1).length);
+    return results;
   }
 
   // ---- lookups -------------------------------------------------------------------------------------------

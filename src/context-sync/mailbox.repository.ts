@@ -9,6 +9,11 @@ import { defineMailboxScripts, runScript } from './mailbox.scripts';
 export type RawPending = [number, string, number, string[]];
 export type FetchMode = 'peek' | 'available' | 'lease';
 export type StreamEntry = [string, string[]];
+/** 1 acknowledged now, 0 before (at = then), -1 no such message in the mailbox, -2 there but not for this agent. */
+export interface AckOutcome {
+  status: 1 | 0 | -1 | -2;
+  at: number;
+}
 
 export interface FetchOptions {
   mode: FetchMode;
@@ -108,13 +113,14 @@ export class MailboxRepository {
     return { entries, newest };
   }
 
+  /** Acknowledges a batch of message ids in one mailbox (one script call); one answer per id, in order. */
   async acknowledge(
     mailbox: MailboxKeys,
     kind: 'direct' | 'broadcast',
-    messageId: string,
+    messageIds: string[],
     agentId: string,
     nowMs: number,
-  ): Promise<{ status: 1 | 0 | -1 | -2; at?: string }> {
+  ): Promise<AckOutcome[]> {
     const keys = [
       ...mailbox.streams,
       mailbox.ids,
@@ -124,14 +130,14 @@ export class MailboxRepository {
       mailbox.counters,
       mailbox.gate,
     ];
-    const [status, at] = await runScript<[1 | 0 | -1 | -2, string?]>(this.redis, 'ack', keys, [
-      messageId,
+    const replies = await runScript<[AckOutcome['status'], string | number][]>(this.redis, 'ack', keys, [
       mailbox.group,
       agentId,
       nowMs,
       kind,
+      ...messageIds,
     ]);
-    return { status, at };
+    return replies.map(([status, at]) => ({ status, at: Number(at) }));
   }
 
   async registerAgent(agentId: string, tokenHash: string, nowMs: number): Promise<boolean> {

@@ -1,43 +1,75 @@
--- Acknowledges one message for one recipient in one mailbox slot. Idempotent.
+-- Acknowledges messages for one recipient in one mailbox slot, a batch at a time. Idempotent.
 -- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index   KEYS[6] the recipient's acked hash
 -- KEYS[7] the recipient's cursor hash        KEYS[8] the slot's ack log (stream, for the archiver)
 -- KEYS[9] the recipient's counters hash      KEYS[10] broadcast: the members hash | direct: unused (the meta key)
--- ARGV[1] message id  ARGV[2] consumer group  ARGV[3] recipient agent id  ARGV[4] now ms  ARGV[5] 'direct'|'broadcast'
--- Reply: {1, ms} acknowledged now | {0, ms} acknowledged before | {-1} no such message here | {-2} not a recipient
-local message_id, group, agent, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local location = redis.call('HGET', KEYS[5], message_id)
-if not location then return {-1} end
-local parts = split_words(location)
-local p, entry_id = tonumber(parts[1]), parts[2]
-local stream = KEYS[p + 1]
-
-local found = redis.call('XRANGE', stream, entry_id, entry_id)
-if #found == 0 then return {-1} end
-
-if ARGV[5] == 'broadcast' then
-  -- Recipients of a broadcast: members that joined before it, except its sender.
-  local joined = redis.call('HGET', KEYS[10], agent)
-  if not joined or not id_less(split_words(joined)[p + 1], entry_id) then return {-2} end
-  if field(found[1], 'f') == agent then return {-2} end
+-- ARGV[1] consumer group  ARGV[2] recipient agent id  ARGV[3] now ms  ARGV[4] 'direct' | 'broadcast'
+-- ARGV[5..] message ids
+-- Reply: per message id, {status, ms}: 1 acknowledged now | 0 acknowledged before (ms = then)
+--   | -1 no such message here | -2 here, but the agent is not a recipient of it (ms = 0 for both)
+local group, agent, now = ARGV[1], ARGV[2], ARGV[3]
+local joined = nil
+if ARGV[4] == 'broadcast' then
+  local membership = redis.call('HGET', KEYS[10], agent)
+  if membership then joined = split_words(membership) end
 end
-
-local before = redis.call('HGET', KEYS[6], message_id)
-if before and before ~= 'd' then return {0, before} end
-
-local cursor = redis.call('HGET', KEYS[7], 'c:' .. p) or '0-0'
-redis.call('HSET', KEYS[6], message_id, now)
-redis.call('HINCRBY', KEYS[9], 'acked', 1)
-if redis.call('EXISTS', KEYS[8]) == 0 then
-  redis.call('XGROUP', 'CREATE', KEYS[8], 'archive', '0', 'MKSTREAM')
+local replies = {}
+local early_priorities = {}
+local acked_now = 0
+for k = 5, #ARGV do
+  local message_id = ARGV[k]
+  local reply = {-1, 0}
+  local location = redis.call('HGET', KEYS[5], message_id)
+  if location then
+    local parts = split_words(location)
+    local p, entry_id = tonumber(parts[1]), parts[2]
+    local stream = KEYS[p + 1]
+    local found = redis.call('XRANGE', stream, entry_id, entry_id)
+    if #found > 0 then
+      local recipient = true
+      if ARGV[4] == 'broadcast' then
+        -- Recipients of a broadcast: members that joined before it, except its sender.
+        recipient = joined ~= nil and id_less(joined[p + 1], entry_id) and field(found[1], 'f') ~= agent
+      end
+      if not recipient then
+        reply = {-2, 0}
+      else
+        local before = redis.call('HGET', KEYS[6], message_id)
+        if before and before ~= 'd' then
+          reply = {0, before}
+        else
+          if acked_now == 0 and redis.call('EXISTS', KEYS[8]) == 0 then
+            -- The ack log is created with the first ack it records (a refused ack leaves no key behind).
+            redis.call('XGROUP', 'CREATE', KEYS[8], 'archive', '0', 'MKSTREAM')
+          end
+          redis.call('HSET', KEYS[6], message_id, now)
+          acked_now = acked_now + 1
+          redis.call('XADD', KEYS[8], '*', 'm', message_id, 'a', agent, 'at', now)
+          if before ~= 'd' then
+            local cursor = redis.call('HGET', KEYS[7], 'c:' .. p) or '0-0'
+            if id_less(cursor, entry_id) then
+              -- Not handed to the group yet (peek mode): remember it; the cursor moves over it below.
+              redis.call('HINCRBY', KEYS[7], 'early', 1)
+              early_priorities[p] = true
+            else
+              redis.call('XACK', stream, group, entry_id)
+            end
+          end
+          reply = {1, now}
+        end
+      end
+    end
+  end
+  replies[#replies + 1] = reply
 end
-redis.call('XADD', KEYS[8], '*', 'm', message_id, 'a', agent, 'at', now)
-if before == 'd' then return {1, now} end
-if id_less(cursor, entry_id) then
-  -- Not handed to the group yet (peek mode): remember it, then move the cursor over every resolved entry
-  -- directly after it, so the next peek starts at the first unresolved one.
-  redis.call('HINCRBY', KEYS[7], 'early', 1)
+if acked_now > 0 then redis.call('HINCRBY', KEYS[9], 'acked', acked_now) end
+
+-- Move each touched cursor over every resolved entry directly after it, so the next peek starts at the first
+-- unresolved one instead of skipping acknowledged entries again and again.
+for p, _ in pairs(early_priorities) do
+  local stream = KEYS[p + 1]
+  local cursor = redis.call('HGET', KEYS[7], 'c:' .. p) or '0-0'
   local steps = 0
-  while steps < 1000 do
+  while steps < 10000 do
     local following = redis.call('XRANGE', stream, '(' .. cursor, '+', 'COUNT', 1)
     if #following == 0 or redis.call('HEXISTS', KEYS[6], field(following[1], 'm')) == 0 then break end
     cursor = following[1][1]
@@ -49,7 +81,5 @@ if id_less(cursor, entry_id) then
     redis.call('HINCRBY', KEYS[7], 'r:' .. p, steps)
     redis.call('HINCRBY', KEYS[7], 'early', -steps)
   end
-else
-  redis.call('XACK', stream, group, entry_id)
 end
-return {1, now}
+return replies
