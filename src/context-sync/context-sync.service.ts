@@ -43,6 +43,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const CONSUMER = /^[A-Za-z0-9_.:-]{1,64}$/;
 const MAX_COUNT = 1000;
 const MAX_WAIT_MS = 30000;
+const KNOWN_SENDER_TTL_MS = 5000;
+const KNOWN_SENDERS_MAX = 100_000;
 
 interface Candidate {
   raw: RawPending;
@@ -58,6 +60,7 @@ interface Candidate {
 export class ContextSyncService {
   private readonly logger = new Logger('ContextSync');
   private readonly published;
+  private readonly knownSenders = new Map<string, number>();
   private readonly acknowledged;
 
   constructor(
@@ -88,6 +91,7 @@ export class ContextSyncService {
   async unregisterAgent(agentId: string): Promise<void> {
     this.checkAgentId(agentId, 'agentId');
     await this.mailboxes.closeAgent(agentId);
+    this.knownSenders.delete(agentId);
     await this.archiver.drainAgent(agentId);
     await this.mailboxes.deleteAgentKeys(agentId);
   }
@@ -132,33 +136,34 @@ export class ContextSyncService {
     if (typeof request.context !== 'object' || request.context === null || Array.isArray(request.context)) {
       throw new InvalidRequestError('context must be a JSON object');
     }
-    const id = request.id ?? randomUUID();
     const owner = `${request.sourceAgent} ${target}`;
-    // The id claim makes an id unique across recipients; the sender check runs in the same round trip.
-    const [claimedBefore, senderExists] = await Promise.all([
-      this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds()),
-      this.mailboxes.agentExists(request.sourceAgent),
-    ]);
-    if (claimedBefore !== null && claimedBefore !== owner) throw new MessageIdConflictError(id);
-    if (!senderExists) {
-      if (claimedBefore === null) await this.mailboxes.releaseClaim(id);
+    const clientChosenId = request.id !== undefined;
+    const id = request.id ?? randomUUID();
+    // An id the client chose may be a retry (or a reuse): claim it first. A fresh uuid cannot collide, so its
+    // claim travels with the append, in the same round trip.
+    let claimedBefore: string | null = null;
+    if (clientChosenId) {
+      claimedBefore = await this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds());
+      if (claimedBefore !== null && claimedBefore !== owner) throw new MessageIdConflictError(id);
+    }
+    if (!(await this.senderExists(request.sourceAgent))) {
+      if (clientChosenId && claimedBefore === null) await this.mailboxes.releaseClaim(id);
       throw new AgentNotFoundError(request.sourceAgent);
     }
 
     const timestampMs = Date.now();
     const mailbox = this.mailboxOf(target, request.sourceAgent);
-    const { status, location } = await this.mailboxes.publish(
-      mailbox,
-      target === BROADCAST ? 'broadcast' : 'direct',
-      {
+    const [{ status, location }] = await Promise.all([
+      this.mailboxes.publish(mailbox, target === BROADCAST ? 'broadcast' : 'direct', {
         id,
         from: request.sourceAgent,
         type: request.type ?? '',
         payload: JSON.stringify(request.context),
         timestampMs,
         priorityIndex: priorityIndex(priority),
-      },
-    );
+      }),
+      clientChosenId ? undefined : this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds()),
+    ]);
     if (status === -1) {
       if (claimedBefore === null) await this.mailboxes.releaseClaim(id);
       throw new AgentNotFoundError(target);
@@ -205,7 +210,8 @@ export class ContextSyncService {
     for (;;) {
       const { messages, newest } = await this.collectPending(agentId, count, query);
       const remaining = deadline - Date.now();
-      if (messages.length > 0 || remaining <= 0) return messages;
+      // Shutting down: answer with what there is now rather than hold the process's exit for the rest of `wait`.
+      if (messages.length > 0 || remaining <= 0 || this.longPoll.isClosing) return messages;
       await this.longPoll.waitForNewEntries(
         this.mailboxes.keys.agentMailbox(agentId).streams,
         newest.direct,
@@ -557,6 +563,22 @@ export class ContextSyncService {
     const { priority, entryId } = parseLocation(location);
     const flat = await this.mailboxes.readEntry(mailbox.streams[priorityIndex(priority)], entryId);
     return flat ? toContextMessage(fieldsOf(flat), priority, target, 0) : undefined;
+  }
+
+  /**
+   * Whether the sender is registered. Remembered for a few seconds per replica: an agent's own publishes were just
+   * authenticated against the same Redis data, and only an admin publishing on behalf of an agent removed in the
+   * last seconds could slip through.
+   */
+  private async senderExists(agentId: string): Promise<boolean> {
+    const now = Date.now();
+    if ((this.knownSenders.get(agentId) ?? 0) > now) return true;
+    const exists = await this.mailboxes.agentExists(agentId);
+    if (exists) {
+      if (this.knownSenders.size >= KNOWN_SENDERS_MAX) this.knownSenders.clear();
+      this.knownSenders.set(agentId, now + KNOWN_SENDER_TTL_MS);
+    }
+    return exists;
   }
 
   private checkAgentId(agentId: string, field: string): void {

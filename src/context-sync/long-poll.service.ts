@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { RedisKeys } from '../infrastructure/redis/keys';
 import { RedisConnectionFactory } from '../infrastructure/redis/redis-connection.factory';
@@ -12,9 +12,11 @@ import { compareEntryIds } from './message-codec';
  * - Broadcasts: one blocking reader per replica watches the broadcast streams and wakes every waiter, so 1,000
  *   waiting agents cost one connection for broadcasts, not 1,000.
  * A wake-up only means "look again"; the caller re-reads its mailboxes.
+ * On shutdown every long poll ends at once: the HTTP server waits for the requests in flight before the process
+ * exits, and a `wait` of up to 30 s must not hold the exit that long.
  */
 @Injectable()
-export class LongPollService implements OnApplicationShutdown {
+export class LongPollService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('LongPoll');
   private readonly idle: RedisClient[] = [];
   private active = 0;
@@ -76,6 +78,17 @@ export class LongPollService implements OnApplicationShutdown {
     }
   }
 
+  /** True once the app shuts down: callers answer with what they have instead of waiting. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Runs before the HTTP server closes (and waits for requests in flight): ends every long poll now. */
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    for (const waiter of this.broadcastWaiters) waiter.wake();
+  }
+
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
     for (const waiter of this.broadcastWaiters) waiter.wake();
@@ -98,6 +111,11 @@ export class LongPollService implements OnApplicationShutdown {
   }
 
   private watchBroadcasts(since: string[], wake: () => void): void {
+    // Shutting down (a waiter that was still acquiring its connection): no waiting at all.
+    if (this.closing) {
+      wake();
+      return;
+    }
     // Something newer than what this waiter saw already went by: wake at once.
     if (this.broadcastLoop && this.broadcastSeen!.some((seen, p) => compareEntryIds(seen, since[p]) > 0)) {
       wake();

@@ -13,7 +13,8 @@ if existing then return {0, existing} end
 
 if ARGV[7] == 'direct' and redis.call('EXISTS', KEYS[3]) == 0 then return {-1} end
 
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = {}
+if ARGV[7] == 'broadcast' then last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) end
 local entry_id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1], 'f', ARGV[2], 'ty', ARGV[3], 'p', ARGV[4],
   'ts', ARGV[5], 'to', '')
 local location = ARGV[6] .. ' ' .. entry_id
