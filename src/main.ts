@@ -13,7 +13,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(config), {
     bufferLogs: true,
   });
-  await configureHttpApp(app);
+  configureHttpApp(app);
   await app.listen(config.http.port, config.http.host);
   new Logger('Brain').log(`Listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
 }

@@ -20,7 +20,7 @@ export async function startTestApp(
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), {
     logger: false,
   });
-  await configureHttpApp(app);
+  configureHttpApp(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}` };
