@@ -20,7 +20,9 @@ interface ArchiveSource {
   ids: string;
 }
 
-const STALE_CLAIM_MS = 30_000;
+// Entries a crashed replica read but never stored are taken over after this long. A live replica whose insert
+// takes longer loses nothing either: the entries are inserted twice and stored once (ON CONFLICT DO NOTHING).
+const STALE_CLAIM_MS = 10_000;
 const MAX_BACKOFF_MS = 5_000;
 const LAG_MEASURE_EVERY_MS = 5_000;
 const TRIM_RETRY_MS = 5_000;

@@ -366,6 +366,11 @@ describe('ContextSync on real Redis and Postgres', () => {
       }
       expect(streamRuns).toBe(10);
       expect(memoryRuns).toBe(10);
+
+      // On schedule, the job runs once per hour: a replica whose timer fires later in the hour skips it.
+      expect(await brain.retention.scheduled()).toBeDefined();
+      expect(await second.retention.scheduled()).toBeUndefined();
+      expect(await brain.retention.scheduled()).toBeUndefined();
       // Pretend a day and an hour went by: archived entries older than the retention go.
       const removed = await sync().cleanupOldMessages(Date.now() + 25 * 3600 * 1000);
       expect(removed).toBeGreaterThan(0);

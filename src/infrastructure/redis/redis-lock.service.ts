@@ -34,6 +34,21 @@ export class RedisLockService {
     }
   }
 
+  /**
+   * Runs `work` on one replica per period (e.g. per hour): the first replica to take this period's lock runs it;
+   * the lock is kept until the period is over, so a replica whose timer fires a little later skips it too.
+   */
+  async runOncePerPeriod<T>(
+    name: string,
+    periodMs: number,
+    work: () => Promise<T>,
+  ): Promise<{ result: T } | undefined> {
+    const period = Math.floor(Date.now() / periodMs);
+    const taken = await this.redis.set(this.lockKey(`${name}:${period}`), '1', 'PX', periodMs * 2, 'NX');
+    if (taken !== 'OK') return undefined;
+    return { result: await work() };
+  }
+
   private lockKey(name: string): string {
     if (!/^[a-z0-9:-]{1,64}$/.test(name)) throw new Error(`invalid lock name '${name}'`);
     return `${this.config.redis.prefix}:{lock:${name}}`;
