@@ -5,7 +5,7 @@ import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { DependencyUnavailableError } from '../common/errors';
 import { MemoryService } from '../memory/memory.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { ArchivedAck, ArchivedMessage, BROADCAST } from './context-message';
+import { ArchivedAck, ArchivedMessage, BROADCAST, Priority } from './context-message';
 import { MailboxKeys } from '../infrastructure/redis/keys';
 import { MailboxRepository, StreamEntry } from './mailbox.repository';
 import { fieldsOf, priorityAt, toArchivedMessage, toContextMessage } from './message-codec';
@@ -26,6 +26,7 @@ const STALE_CLAIM_MS = 10_000;
 const MAX_BACKOFF_MS = 5_000;
 const LAG_MEASURE_EVERY_MS = 5_000;
 const TRIM_RETRY_MS = 5_000;
+const INSERT_SLICE = 100;
 
 /**
  * Every message reaches Postgres through here, never through the request: a consumer group `archive` on every
@@ -236,15 +237,23 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
         if (stale.length > 0) byStream.set(stream, [...(byStream.get(stream) ?? []), ...stale]);
       }
     }
-    const messages: ArchivedMessage[] = [];
+    const stored: { priority: Priority; flat: string[] }[] = [];
     for (const [stream, entries] of byStream) {
       const priority = priorityAt(source.streams.indexOf(stream));
-      for (const [, flat] of entries) {
-        messages.push(toArchivedMessage(toContextMessage(fieldsOf(flat), priority, source.owner, 0)));
-      }
+      for (const [, flat] of entries) stored.push({ priority, flat });
     }
-    if (messages.length > 0) {
-      await this.memory.archiveMessages(messages);
+    if (stored.length > 0) {
+      // In slices, yielding between them: one long synchronous stretch (parsing, escaping hundreds of payloads)
+      // would stall every request this process is serving.
+      for (let start = 0; start < stored.length; start += INSERT_SLICE) {
+        if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+        const slice: ArchivedMessage[] = stored
+          .slice(start, start + INSERT_SLICE)
+          .map(({ priority, flat }) =>
+            toArchivedMessage(toContextMessage(fieldsOf(flat), priority, source.owner, 0)),
+          );
+        await this.memory.archiveMessages(slice);
+      }
       await Promise.all(
         [...byStream].map(([stream, entries]) =>
           this.mailboxes.ackArchived(
@@ -255,7 +264,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
       );
       await this.trimToLength(source, [...byStream.keys()]);
     }
-    return messages.length + (await this.archiveAcks(source, fromStart));
+    return stored.length + (await this.archiveAcks(source, fromStart));
   }
 
   private async archiveAcks(source: ArchiveSource, fromStart: boolean): Promise<number> {
