@@ -22,7 +22,6 @@ import {
   MessageStatus,
   PendingQuery,
   PRIORITIES,
-  Priority,
   PublishResult,
   ShareRequest,
 } from './context-message';
@@ -601,5 +600,3 @@ function mergeCandidates(a: Candidate[], b: Candidate[]): Candidate[] {
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
 }
-
-export type { Priority };
