@@ -23,7 +23,7 @@ import {
  * that got a 201 is pending for its recipient (or acknowledged) and reaches Postgres, none twice; a publish that got
  * no answer can be retried with its id and then exists exactly once. The kill lands while the archiver holds entries
  * it read and has not stored yet (Postgres is made slow through a proxy for that): the restarted process takes them
- * over (after 30 s idle) and stores them.
+ * over (after 10 s idle) and stores them.
  */
 describe('reliability: app killed under a publish load', () => {
   let environment: TestEnvironment;
@@ -92,7 +92,7 @@ describe('reliability: app killed under a publish load', () => {
     });
     // What got no 201 is retried with the same id, as a careful client would: stored once, whatever happened before.
     const report = await verifyDelivery(app.url, environment.config.database.url, ledger, sender);
-    // The dead process's archive reads are taken over (after 30 s idle) and acknowledged: nothing stays unarchived,
+    // The dead process's archive reads are taken over (after 10 s idle) and acknowledged: nothing stays unarchived,
     // and nothing blocks trimming.
     const takenOver = await waitFor(
       async () => (await heldByArchiver()) === 0 && Date.now(),
