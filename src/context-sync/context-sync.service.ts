@@ -9,7 +9,7 @@ import {
   MessageNotFoundError,
   NotRecipientError,
 } from '../common/errors';
-import { isAgentId, MailboxKeys } from '../infrastructure/redis/keys';
+import { CONSUMER_PATTERN, isAgentId, MailboxKeys, MESSAGE_ID_PATTERN } from '../infrastructure/redis/keys';
 import { MemoryService } from '../memory/memory.service';
 import { MetricsService } from '../metrics/metrics.service';
 import {
@@ -38,8 +38,7 @@ import {
   toDeadLetter,
 } from './message-codec';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CONSUMER = /^[A-Za-z0-9_.:-]{1,64}$/;
+const UUID = MESSAGE_ID_PATTERN;
 const MAX_COUNT = 1000;
 const MAX_WAIT_MS = 30000;
 const KNOWN_SENDER_TTL_MS = 5000;
@@ -199,7 +198,7 @@ export class ContextSyncService {
     const waitMs = query.waitMs ?? 0;
     if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS)
       throw new InvalidRequestError(`wait must be an integer from 0 to ${MAX_WAIT_MS}`);
-    if (query.consumer !== undefined && !CONSUMER.test(query.consumer))
+    if (query.consumer !== undefined && !CONSUMER_PATTERN.test(query.consumer))
       throw new InvalidRequestError('consumer must match ^[A-Za-z0-9_.:-]{1,64}$');
     if (query.priority !== undefined && !PRIORITIES.includes(query.priority))
       throw new InvalidRequestError(`priority must be one of ${PRIORITIES.join(', ')}`);

@@ -23,15 +23,21 @@ import {
   Min,
   NotEquals,
 } from 'class-validator';
-import { AGENT_ID_PATTERN, isAgentId, PRIORITIES } from '../../infrastructure/redis/keys';
+import {
+  AGENT_ID_PATTERN,
+  CONSUMER_PATTERN,
+  isAgentId,
+  MESSAGE_ID_PATTERN,
+  PRIORITIES,
+} from '../../infrastructure/redis/keys';
 
 /**
  * Shared input rules for the REST API. Everything a request carries is checked here, before any Redis or SQL:
  * the answer to bad input is a 400 whose message names the field.
  */
 export const AGENT_ID_RULE = `must match ${AGENT_ID_PATTERN.source} and not be 'broadcast'`;
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-export const CONSUMER_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const UUID_PATTERN = MESSAGE_ID_PATTERN;
+export { CONSUMER_PATTERN };
 export const MAX_TYPE_LENGTH = 64;
 export const MAX_TAGS = 32;
 export const MAX_TAG_LENGTH = 64;

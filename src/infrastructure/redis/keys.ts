@@ -5,7 +5,10 @@
  */
 export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const RESERVED_AGENT_IDS = new Set(['broadcast']);
-const MESSAGE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Message ids are lowercase uuids. */
+export const MESSAGE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Consumer names (lease mode) go into consumer groups as they are. */
+export const CONSUMER_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** Delivery order: pending messages come critical first. */
 export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
