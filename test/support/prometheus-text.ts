@@ -1,0 +1,12 @@
+/** Reads one sample's value from Prometheus text, e.g. sample(body, 'x_count{route="/a"}'); undefined if absent. */
+export function sample(body: string, series: string): number | undefined {
+  const line = body.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** Every metric family the text declares (`# TYPE name type`), name -> type. */
+export function metricFamilies(body: string): Map<string, string> {
+  const families = new Map<string, string>();
+  for (const match of body.matchAll(/^# TYPE (\S+) (\S+)$/gm)) families.set(match[1], match[2]);
+  return families;
+}
