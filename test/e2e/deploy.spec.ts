@@ -6,14 +6,16 @@ import { parseAllDocuments } from 'yaml';
 import { toBrainConfig } from '../../src/config/brain.config';
 import { EnvironmentVariables, validateEnvironment } from '../../src/config/environment';
 import { createHttpAdapter } from '../../src/http-app';
-import { metricFamilies } from '../support/prometheus-text';
-import { familyOf, metricNamesIn } from '../support/promql-names';
-import { BrainClient, startBrain, TestBrain } from './brain-client';
+import { labelNamesOf, metricFamilies } from '../support/prometheus-text';
+import { familyOf, labelMatchersIn, metricNamesIn } from '../support/promql-names';
+import { startBrain, TestBrain } from './brain-client';
 
 const ROOT = join(__dirname, '..', '..');
 const K8S = join(ROOT, 'deploy', 'k8s');
 /** Written by Prometheus for every scrape target, not by the app. */
 const SCRAPE_METRICS = new Set(['up']);
+/** Labels Prometheus adds to every series of a target. */
+const TARGET_LABELS = new Set(['job', 'instance']);
 
 /** Every YAML document of a file; fails on any syntax error or warning. */
 function yamlDocuments(path: string): any[] {
@@ -71,6 +73,12 @@ describe('deploy/ package', () => {
             ' / on(node) group_left max without (instance) (b_total offset 5m @ 1700000000) > 1e3 and bool c[10m:1m] unless absent(up)',
         ).sort(),
       ).toEqual(['a_seconds_bucket', 'b_total', 'c', 'up']);
+    });
+
+    it('finds the labels each selector matches on', () => {
+      expect(labelMatchersIn('sum(rate(a_total{job=~"$job",status=~"5..",x!="}{"}[5m])) / b')).toEqual([
+        { metric: 'a_total', labels: ['job', 'status', 'x'] },
+      ]);
     });
 
     it('maps histogram series to their family and refuses what /metrics lacks', () => {
@@ -192,15 +200,22 @@ describe('deploy/ package', () => {
 
   describe('Prometheus alerts and the Grafana dashboard', () => {
     let brain: TestBrain;
+    let body: string;
     let families: Map<string, string>;
 
     beforeAll(async () => {
-      brain = await startBrain('deploy', { agents: ['nova'] });
-      const client: BrainClient = brain.client;
+      brain = await startBrain('deploy', { agents: ['nova', 'dexter'] });
+      const { client, token } = brain;
+      // Some traffic, so the labelled metrics have series to compare the queries' labels with.
+      const sent = await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', context: {} });
+      expect(sent.status).toBe(201);
+      await client.get('/v1/agents/dexter/messages?consumer=c1', token.dexter);
+      expect((await client.post(`/v1/messages/${sent.body.id}/ack`, token.dexter, {})).status).toBe(200);
       expect((await client.get('/health/ready')).status).toBe(200);
       const response = await fetch(`${client.url}/metrics`);
       expect(response.status).toBe(200);
-      families = metricFamilies(await response.text());
+      body = await response.text();
+      families = metricFamilies(body);
     });
 
     afterAll(() => brain?.close());
@@ -241,6 +256,20 @@ describe('deploy/ package', () => {
           .map((name) => `${name} in ${query}`),
       );
       expect(missing).toEqual([]);
+    });
+
+    it('queries select only labels the metrics carry (or Prometheus adds)', () => {
+      const wrong = [...dashboardQueries, ...alertRules.map((rule) => rule.expr as string)].flatMap((query) =>
+        labelMatchersIn(query).flatMap(({ metric, labels }) => {
+          const family = familyOf(metric, families);
+          if (!family) return SCRAPE_METRICS.has(metric) ? [] : [`${metric}: not on /metrics`];
+          const known = labelNamesOf(body, family);
+          return labels
+            .filter((label) => !known.has(label) && !TARGET_LABELS.has(label))
+            .map((l) => `${metric}{${l}}`);
+        }),
+      );
+      expect(wrong).toEqual([]);
     });
 
     it('cover what operators watch: throughput, latency, backlog, archive, HTTP errors, event loop, Redis memory', () => {

@@ -10,3 +10,14 @@ export function metricFamilies(body: string): Map<string, string> {
   for (const match of body.matchAll(/^# TYPE (\S+) (\S+)$/gm)) families.set(match[1], match[2]);
   return families;
 }
+
+/** The label names the samples of a family carry (a histogram's `_bucket`, `_sum` and `_count` samples included). */
+export function labelNamesOf(body: string, family: string): Set<string> {
+  const names = new Set<string>();
+  const series = new Set([family, `${family}_bucket`, `${family}_sum`, `${family}_count`]);
+  for (const [, name, labels] of body.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}/gm)) {
+    if (!series.has(name)) continue;
+    for (const [, label] of labels.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) names.add(label);
+  }
+  return names;
+}

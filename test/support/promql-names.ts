@@ -54,3 +54,18 @@ export function familyOf(name: string, families: Map<string, string>): string | 
   }
   return undefined;
 }
+
+/** The label names each `metric{...}` selector of an expression matches on, e.g. `a{x="1",y=~"2"}` -> a: [x, y]. */
+export function labelMatchersIn(expression: string): { metric: string; labels: string[] }[] {
+  const selectors: { metric: string; labels: string[] }[] = [];
+  for (const [, metric, body] of expression.matchAll(
+    /([a-zA-Z_:][a-zA-Z0-9_:]*)\s*\{((?:[^}"]|"(?:[^"\\]|\\.)*")*)\}/g,
+  )) {
+    const withoutValues = body.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+    selectors.push({
+      metric,
+      labels: [...withoutValues.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((m) => m[1]),
+    });
+  }
+  return selectors;
+}
