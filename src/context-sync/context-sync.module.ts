@@ -3,6 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { MemoryModule } from '../memory/memory.module';
 import { ArchiveHealthIndicator } from './archive.health';
 import { ArchiverService } from './archiver.service';
+import { ContextSyncMetrics } from './context-sync.metrics';
 import { ContextSyncService } from './context-sync.service';
 import { LongPollService } from './long-poll.service';
 import { MailboxRepository } from './mailbox.repository';
@@ -16,6 +17,7 @@ import { RetentionJob } from './retention.job';
     LongPollService,
     ArchiverService,
     ContextSyncService,
+    ContextSyncMetrics,
     RetentionJob,
     ArchiveHealthIndicator,
   ],

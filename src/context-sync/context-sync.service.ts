@@ -26,6 +26,7 @@ import {
   ShareRequest,
 } from './context-message';
 import { ArchiverService } from './archiver.service';
+import { AgentBacklog, ContextSyncMetrics } from './context-sync.metrics';
 import { LongPollService } from './long-poll.service';
 import { AckOutcome, FetchMode, MailboxRepository, RawPending } from './mailbox.repository';
 import {
@@ -68,7 +69,9 @@ export class ContextSyncService {
     private readonly memory: MemoryService,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
     metrics: MetricsService,
+    private readonly syncMetrics: ContextSyncMetrics,
   ) {
+    syncMetrics.measureBacklogWith(() => this.backlogByAgent());
     this.published = metrics.counter('brain_messages_published_total', 'Messages accepted (201)', [
       'kind',
       'priority',
@@ -117,11 +120,11 @@ export class ContextSyncService {
 
   async share(request: ShareRequest): Promise<PublishResult> {
     this.checkAgentId(request.targetAgent, 'targetAgent');
-    return this.publish(request, request.targetAgent);
+    return this.syncMetrics.time('share', () => this.publish(request, request.targetAgent));
   }
 
   async broadcast(request: BroadcastRequest): Promise<PublishResult> {
-    return this.publish(request, BROADCAST);
+    return this.syncMetrics.time('broadcast', () => this.publish(request, BROADCAST));
   }
 
   private async publish(request: BroadcastRequest, target: string): Promise<PublishResult> {
@@ -173,6 +176,7 @@ export class ContextSyncService {
       return { message: original, created: false };
     }
     this.published.inc({ kind: target === BROADCAST ? 'broadcast' : 'direct', priority });
+    this.syncMetrics.count(request.sourceAgent, 'published');
     return {
       created: true,
       message: {
@@ -206,7 +210,9 @@ export class ContextSyncService {
 
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const { messages, newest } = await this.collectPending(agentId, count, query);
+      const { messages, newest } = await this.syncMetrics.time('pending', () =>
+        this.collectPending(agentId, count, query),
+      );
       const remaining = deadline - Date.now();
       // Shutting down: answer with what there is now rather than hold the process's exit for the rest of `wait`.
       if (messages.length > 0 || remaining <= 0 || this.longPoll.isClosing) return messages;
@@ -282,7 +288,7 @@ export class ContextSyncService {
       mailbox === 'direct'
         ? this.mailboxes.keys.agentMailbox(agentId)
         : this.mailboxes.keys.broadcastMailbox(agentId);
-    const { entries, newest } = await this.mailboxes.fetch(keys, {
+    const { entries, newest, deadLettered } = await this.mailboxes.fetch(keys, {
       mode,
       consumer,
       visibilityMs: this.config.messages.visibilityTimeoutMs,
@@ -290,6 +296,8 @@ export class ContextSyncService {
       nowMs: Date.now(),
       limits,
     });
+    if (mode === 'lease') this.syncMetrics.count(agentId, 'delivered', entries.length);
+    this.syncMetrics.count(agentId, 'dead_lettered', deadLettered);
     return { candidates: entries.map((raw) => ({ raw, mailbox })), newest };
   }
 
@@ -298,7 +306,7 @@ export class ContextSyncService {
   async acknowledge(messageId: string, agentId: string): Promise<Acknowledgement> {
     this.checkAgentId(agentId, 'agentId');
     if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
-    const [result] = await this.acknowledgeIds(agentId, [messageId]);
+    const [result] = await this.syncMetrics.time('ack', () => this.acknowledgeIds(agentId, [messageId]));
     if (result.status === -1) throw new MessageNotFoundError(messageId);
     if (result.status === -2) throw new NotRecipientError(messageId, agentId);
     return { id: messageId, agentId, acknowledged: true, acknowledgedAt: new Date(result.at).toISOString() };
@@ -312,7 +320,7 @@ export class ContextSyncService {
     }
     if (!ids.every((id) => UUID.test(id)))
       throw new InvalidRequestError('each of ids must be a lowercase uuid');
-    const results = await this.acknowledgeIds(agentId, [...new Set(ids)]);
+    const results = await this.syncMetrics.time('ack', () => this.acknowledgeIds(agentId, [...new Set(ids)]));
     return results.filter((result) => result.status === 1 || result.status === 0).length;
   }
 
@@ -331,7 +339,9 @@ export class ContextSyncService {
         : [];
     const fromBroadcast = new Map(missing.map((id, i) => [id, broadcast[i]]));
     const results = ids.map((id, i) => fromBroadcast.get(id) ?? direct[i]);
-    this.acknowledged.inc(results.filter((result) => result.status === 1).length);
+    const acknowledgedNow = results.filter((result) => result.status === 1).length;
+    this.acknowledged.inc(acknowledgedNow);
+    this.syncMetrics.count(agentId, 'acknowledged', acknowledgedNow);
     return results;
   }
 
@@ -488,6 +498,24 @@ export class ContextSyncService {
       streamsByAgent: Object.fromEntries(perAgent.map((a) => [a.agentId, a.entries])),
       archiveLag: sum(perAgent.map((a) => a.backlog)) + sum(broadcastBacklog),
     };
+  }
+
+  /** Pending and dead letters of every agent, from counters (no scan); the metrics read it at most every 5 s. */
+  private async backlogByAgent(): Promise<AgentBacklog[]> {
+    const agents = await this.mailboxes.listAgentIds();
+    return Promise.all(
+      agents.map(async (agentId) => {
+        const [direct, broadcast] = await Promise.all([
+          this.mailboxState(this.mailboxes.keys.agentMailbox(agentId)),
+          this.mailboxState(this.mailboxes.keys.broadcastMailbox(agentId)),
+        ]);
+        return {
+          agentId,
+          pending: direct.pending + broadcast.pending,
+          deadLetters: direct.dead + broadcast.dead,
+        };
+      }),
+    );
   }
 
   /**

@@ -99,18 +99,23 @@ export class MailboxRepository {
   async fetch(
     mailbox: MailboxKeys,
     options: FetchOptions,
-  ): Promise<{ entries: RawPending[]; newest: string[] }> {
+  ): Promise<{ entries: RawPending[]; newest: string[]; deadLettered: number }> {
     const keys = [...mailbox.streams, mailbox.acked, mailbox.cursor, mailbox.dead, mailbox.counters];
-    const [entries, newest] = await runScript<[RawPending[], string[]]>(this.redis, 'fetch', keys, [
-      options.mode,
-      mailbox.group,
-      options.consumer,
-      options.visibilityMs,
-      options.maxDeliveries,
-      options.nowMs,
-      ...options.limits,
-    ]);
-    return { entries, newest };
+    const [entries, newest, deadLettered] = await runScript<[RawPending[], string[], number]>(
+      this.redis,
+      'fetch',
+      keys,
+      [
+        options.mode,
+        mailbox.group,
+        options.consumer,
+        options.visibilityMs,
+        options.maxDeliveries,
+        options.nowMs,
+        ...options.limits,
+      ],
+    );
+    return { entries, newest, deadLettered };
   }
 
   /** Acknowledges a batch of message ids in one mailbox (one script call); one answer per id, in order. */

@@ -31,6 +31,31 @@ describe('MetricsService', () => {
     expect(body).toMatch(/^brain_broken nan$/im);
   });
 
+  it('lists the series of a labelled gauge at scrape time and drops those no longer listed', async () => {
+    let samples = [
+      { labels: { agent: 'nova' }, value: 2 },
+      { labels: { agent: 'dexter' }, value: 0 },
+    ];
+    metrics.registerLabelledGauge('brain_test_pending', 'Pending', ['agent'], () => samples);
+    let body = (await metrics.render()).body;
+    expect(body).toContain('brain_test_pending{agent="nova"} 2');
+    expect(body).toContain('brain_test_pending{agent="dexter"} 0');
+    samples = [{ labels: { agent: 'nova' }, value: 5 }];
+    body = (await metrics.render()).body;
+    expect(body).toContain('brain_test_pending{agent="nova"} 5');
+    expect(body).not.toContain('agent="dexter"');
+  });
+
+  it('turns every known series of a failing labelled gauge to NaN', async () => {
+    let fail = false;
+    metrics.registerLabelledGauge('brain_test_dead', 'Dead', ['agent'], () =>
+      fail ? Promise.reject(new Error('redis is down')) : [{ labels: { agent: 'nova' }, value: 1 }],
+    );
+    expect((await metrics.render()).body).toContain('brain_test_dead{agent="nova"} 1');
+    fail = true;
+    expect((await metrics.render()).body).toMatch(/^brain_test_dead\{agent="nova"\} nan$/im);
+  });
+
   it('refuses to register one gauge twice', () => {
     metrics.registerGauge('brain_once', 'Once', () => 1);
     expect(() => metrics.registerGauge('brain_once', 'Once', () => 1)).toThrow(/already registered/);

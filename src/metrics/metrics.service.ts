@@ -7,6 +7,12 @@ const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** A gauge's value is read at scrape time; one that does not answer in this time reports NaN for that scrape. */
 const COLLECT_TIMEOUT_MS = 1000;
 
+/** One series of a labelled gauge: its label values and its value. */
+export interface GaugeSample<L extends string> {
+  labels: Record<L, string>;
+  value: number;
+}
+
 /** Seconds, from 1 ms (a Redis-only publish) to 30 s (the longest long poll). */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -37,31 +43,64 @@ export class MetricsService {
    */
   registerGauge(name: string, help: string, collect: () => Promise<number> | number): Gauge {
     this.assertNew(name);
-    let lastError = '';
-    const logger = this.logger;
+    const read = this.reader(name, collect);
     return new Gauge({
       name,
       help,
       registers: [this.registry],
       async collect() {
-        try {
-          this.set(
-            await withTimeout(
-              Promise.resolve().then(collect),
-              COLLECT_TIMEOUT_MS,
-              `no value within ${COLLECT_TIMEOUT_MS} ms`,
-            ),
-          );
-          lastError = '';
-        } catch (error) {
-          // NaN, not 0 or the last value: "unknown" must not read as "all is well".
-          this.set(NaN);
-          const message = (error as Error).message;
-          if (message !== lastError) logger.warn(`Could not collect ${name}: ${message}`);
-          lastError = message;
-        }
+        // NaN, not 0 or the last value: "unknown" must not read as "all is well".
+        this.set((await read()) ?? NaN);
       },
     });
+  }
+
+  /**
+   * A gauge with labels whose series `collect` lists at scrape time: series it no longer lists disappear (a deleted
+   * agent). A failing or slow collect (1 s) turns every series known from the last good scrape to NaN.
+   */
+  registerLabelledGauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    collect: () => Promise<GaugeSample<L>[]> | GaugeSample<L>[],
+  ): Gauge<L> {
+    this.assertNew(name);
+    const read = this.reader(name, collect);
+    let known: GaugeSample<L>[] = [];
+    return new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        const samples = await read();
+        this.reset();
+        if (samples) known = samples;
+        for (const sample of known) this.set(sample.labels, samples ? sample.value : NaN);
+      },
+    });
+  }
+
+  /** Runs `collect` with the scrape timeout; on failure logs once per distinct error and answers undefined. */
+  private reader<T>(name: string, collect: () => Promise<T> | T): () => Promise<T | undefined> {
+    let lastError = '';
+    return async () => {
+      try {
+        const value = await withTimeout(
+          Promise.resolve().then(collect),
+          COLLECT_TIMEOUT_MS,
+          `no value within ${COLLECT_TIMEOUT_MS} ms`,
+        );
+        lastError = '';
+        return value;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message !== lastError) this.logger.warn(`Could not collect ${name}: ${message}`);
+        lastError = message;
+        return undefined;
+      }
+    };
   }
 
   /** A counter; asking again for the same name returns the same counter, so several call sites can share it. */

@@ -5,11 +5,13 @@
 -- ARGV[1] mode: 'peek' (change nothing) | 'available' (what a lease could take; change nothing) | 'lease'
 -- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
 -- ARGV[6] now ms  ARGV[7..10] how many to take of each priority
--- Reply: {messages, newest} where messages lists {priority index, entry id, delivery count, fields} in delivery
--- order, and newest holds each stream's newest entry id ('0-0' if empty): a long poll waits for entries after them.
+-- Reply: {messages, newest, buried} where messages lists {priority index, entry id, delivery count, fields} in delivery
+-- order, newest holds each stream's newest entry id ('0-0' if empty): a long poll waits for entries after them;
+-- buried counts the entries this call moved to the dead letters (for the metrics).
 local mode, group, consumer = ARGV[1], ARGV[2], ARGV[3]
 local visibility, max_deliveries, now = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local out = {}
+local buried = 0
 
 local function resolved(entry)
   return redis.call('HEXISTS', KEYS[5], field(entry, 'm')) == 1
@@ -31,6 +33,7 @@ local function bury(stream, p, entry, deliveries)
   redis.call('XACK', stream, group, entry[1])
   redis.call('HSET', KEYS[5], field(entry, 'm'), 'd')
   redis.call('HINCRBY', KEYS[8], 'dead', 1)
+  buried = buried + 1
 end
 
 -- A stream deleted and re-created behind Brain's back has lost its groups (NOGROUP): put them back instead of
@@ -120,4 +123,4 @@ for p = 0, 3 do
   newest[p + 1] = '0-0'
   if #last > 0 then newest[p + 1] = last[1][1] end
 end
-return {out, newest}
+return {out, newest, buried}
