@@ -1,8 +1,12 @@
 import helmet from 'helmet';
-import { Logger as NestLogger, ValidationPipe, INestApplication } from '@nestjs/common';
+import { Logger as NestLogger, INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { BrainExceptionFilter, toErrorBody } from './common/brain-exception.filter';
+import { InvalidRequestError } from './common/errors';
+import { jsonBodyProblem } from './common/json-input';
+import { BrainValidationPipe } from './brain/dto/brain-validation.pipe';
 import { setupOpenApi } from './brain/openapi';
 import { BrainConfig } from './config/brain.config';
 import { generateRequestId } from './infrastructure/logging/request-id';
@@ -16,15 +20,46 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
     forceCloseConnections: 'idle',
     // A request that is not done in this time is cut; long polls wait at most 30 s.
     requestTimeout: 45_000,
-    routerOptions: { maxParamLength: 200 },
+    // Past the longest request line Node accepts (16 KiB headers), so every over-long id reaches its route's pipe,
+    // which answers 400 naming the parameter (Fastify's own answer would be a 414 in its own shape).
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const routing = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const body = routing
+        ? { statusCode: 400, error: 'Bad Request', message: `path is not valid: ${error.message}` }
+        : toErrorBody(error, request.id, new NestLogger('Errors'));
+      void reply.status(body.statusCode).send(body);
+    },
   });
+}
+
+const MAX_PARAM_LENGTH = 16_384;
+
+/**
+ * JSON is the only body Brain reads: Nest's form parser is never registered and Fastify's text one is removed, so
+ * any other Content-Type with a body is a 415. A POST with neither body nor Content-Type has an empty body.
+ * `constructor` keys are plain data here (context and metadata are opaque), while `__proto__` and nesting deeper
+ * than MAX_JSON_DEPTH are refused for every route at once, before validation walks the body.
+ */
+function useJsonBodyOnly(app: NestFastifyApplication, bodyLimit: number): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('ignore', 'ignore');
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
+    void parseJson(request, body as unknown as string, (error, json) => {
+      const problem = error ? null : jsonBodyProblem(json);
+      if (error || problem) done(error ?? new InvalidRequestError(problem!), undefined);
+      else done(null, json);
+    });
+  });
+  fastify.removeContentTypeParser('text/plain');
 }
 
 /** Everything the server needs besides its modules: validation, errors, headers, logging, request ids, shutdown. */
 export function configureHttpApp(app: NestFastifyApplication): void {
   app.useLogger(app.get(Logger));
+  useJsonBodyOnly(app, app.getHttpAdapter().getInstance().initialConfig.bodyLimit!);
   app.useGlobalPipes(
-    new ValidationPipe({
+    new BrainValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,

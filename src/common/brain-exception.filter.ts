@@ -32,6 +32,8 @@ const REASON: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
+const JSON_ONLY = 'Content-Type must be application/json';
+
 export const reasonPhrase = (status: number): string => REASON[status] ?? 'Error';
 
 /**
@@ -71,6 +73,8 @@ export function toErrorBody(exception: unknown, requestId: string | undefined, l
     const response = exception.getResponse();
     const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : exception.message;
+    // Nest hands Fastify's rejections on as HttpExceptions; a 415 is always about the one type Brain reads.
+    if (status === 415) return { statusCode: status, error: reasonPhrase(status), message: JSON_ONLY };
     return { statusCode: status, error: reasonPhrase(status), message };
   }
   const fastifyStatus = (exception as { statusCode?: number })?.statusCode;
@@ -103,7 +107,7 @@ export function toErrorBody(exception: unknown, requestId: string | undefined, l
 
 function clientMessage(exception: unknown, status: number): string {
   if (status === 413) return 'request body is larger than BRAIN_MAX_PAYLOAD_BYTES';
-  if (status === 415) return 'Content-Type must be application/json';
+  if (status === 415) return JSON_ONLY;
   const code = (exception as { code?: string }).code ?? '';
   if (code.startsWith('FST_ERR_CTP') || /JSON/i.test((exception as Error).message))
     return 'body is not valid JSON';

@@ -5,6 +5,9 @@ export { PRIORITIES } from '../infrastructure/redis/keys';
 
 export const BROADCAST = 'broadcast';
 
+/** `type` is optional free text: absent, null and "" all mean no type, answered and stored as null (contract). */
+export const messageType = (type: string | null | undefined): string | null => type || null;
+
 /** A message as agents see it (contract: ContextMessage). */
 export interface ContextMessage {
   id: string;

@@ -20,6 +20,7 @@ import {
   ContextSyncStats,
   DeadLetter,
   MessageStatus,
+  messageType,
   PendingQuery,
   PRIORITIES,
   PublishResult,
@@ -186,7 +187,7 @@ export class ContextSyncService {
         timestamp: new Date(timestampMs).toISOString(),
         payload: request.context,
         priority,
-        type: request.type ?? null,
+        type: messageType(request.type),
         deliveryCount: 0,
       },
     };

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AgentsRepository } from '../agents/agents.repository';
 import { InvalidRequestError } from '../common/errors';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
-import type { ArchivedAck, ArchivedMessage } from '../context-sync/context-message';
+import { messageType, type ArchivedAck, type ArchivedMessage } from '../context-sync/context-message';
 import { isAgentId } from '../infrastructure/redis/keys';
 import { decodeCursor, toPage } from './cursor';
 import { HistoryRepository } from './history.repository';
@@ -87,7 +87,7 @@ export class MemoryService {
     const record = await this.memories.insert({
       id: randomUUID(),
       agentId,
-      type: checkType(input.type ?? null),
+      type: checkType(messageType(input.type)),
       context: input.context,
       tags: checkTags(input.tags ?? []),
       visibility,
@@ -112,7 +112,7 @@ export class MemoryService {
     const after = decodeCursor(query.cursor);
     const sharedOnly =
       !('admin' in viewer && viewer.admin) && !('agentId' in viewer && viewer.agentId === agentId);
-    const type = query.type === undefined ? undefined : (checkType(query.type) ?? undefined);
+    const type = checkType(messageType(query.type)) ?? undefined;
     const tags = query.tags?.length ? [...checkTags(query.tags)].sort() : undefined;
     const text = query.q?.trim() || undefined;
     if (text && text.length > MAX_QUERY_TEXT_LENGTH)

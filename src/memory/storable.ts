@@ -1,10 +1,12 @@
+import { UNSAFE_TEXT_CHAR } from '../common/json-input';
+
 /**
  * Postgres refuses NUL characters in text and jsonb, and lone UTF-16 surrogates in jsonb, while JSON (and so an
  * agent's payload) allows both. One such string would fail a whole archive batch on every retry, so they are
  * stored as U+FFFD instead. The common case costs one regex test over the JSON text.
  */
 const UNSTORABLE_JSON_ESCAPE = /\\u0000|\\ud[89a-f]/i;
-const UNSTORABLE_CHAR = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const UNSTORABLE_CHAR = new RegExp(UNSAFE_TEXT_CHAR.source, 'g');
 
 export function storableText(text: string): string {
   return text.replace(UNSTORABLE_CHAR, '\uFFFD');

@@ -5,8 +5,10 @@ import { scanKeys } from './test-environment';
 
 /**
  * Seeded generators of malformed requests across every route of the API: each request is invalid in exactly one
- * way (a bad path id, a bad or missing body field, an unknown field, a bad root body, a body over the size limit, a
- * bad query). Shared by the e2e fuzz (test/e2e/malformed.spec.ts) and the reliability one (test/reliability/).
+ * way (a bad path id, a too long one, a bad or missing body field, text with NUL or a lone surrogate, an unknown
+ * field, a bad root body, a body over the size limit or nested deeper than 64 levels, a `__proto__` key, a body that
+ * is not JSON, a bad query). Valid parts carry keys named like Object.prototype members (`constructor`, ...): those
+ * are valid JSON data. Shared by the e2e fuzz (test/e2e/malformed.spec.ts) and the reliability one (test/reliability/).
  */
 /** mulberry32: a tiny seeded PRNG, so a failing request can be reproduced from the seed. */
 export function prng(seed: number): () => number {
@@ -21,6 +23,10 @@ export function prng(seed: number): () => number {
 }
 
 const HUGE = 'x'.repeat(100_000);
+/** Text Brain refuses in ids, names, types and tags: NUL, and UTF-16 surrogates without their other half. */
+const UNSAFE_TEXTS = ['nul\u0000', '\u0000', 'lone\ud800', '\udc00trail', 'x\ud83d'];
+/** Valid opaque JSON whose keys are named like Object.prototype members (ValidationPipe once dropped them). */
+const PROTOTYPE_KEYS = { constructor: 'x', toString: { valueOf: 1, hasOwnProperty: [{ prototype: true }] } };
 const BAD_AGENT_IDS = [
   '*',
   '{x}',
@@ -34,9 +40,23 @@ const BAD_AGENT_IDS = [
   'ü',
   'a/b',
   '%',
+  'a\u0000b',
   HUGE.slice(0, 150),
+  // Past Fastify's old maxParamLength (200) as path ids
+  'a'.repeat(201),
+  'b'.repeat(3000),
 ];
-const BAD_AGENT_ID_VALUES: unknown[] = [...BAD_AGENT_IDS, '', 42, true, [], {}, ['nova'], HUGE];
+const BAD_AGENT_ID_VALUES: unknown[] = [
+  ...BAD_AGENT_IDS,
+  ...UNSAFE_TEXTS,
+  '',
+  42,
+  true,
+  [],
+  {},
+  ['nova'],
+  HUGE,
+];
 const BAD_UUIDS = [
   'not-a-uuid',
   '123',
@@ -46,11 +66,13 @@ const BAD_UUIDS = [
   '*',
   'a:b',
   `${randomUUID()}0`,
+  `${randomUUID()}\u0000`,
+  'f'.repeat(500),
 ];
-const BAD_UUID_VALUES: unknown[] = [...BAD_UUIDS, '', 42, [], {}, true, HUGE];
+const BAD_UUID_VALUES: unknown[] = [...BAD_UUIDS, ...UNSAFE_TEXTS, '', 42, [], {}, true, HUGE];
 const WRONG_TYPES: unknown[] = [42, -1, 1.5, true, false, [], [1, 'a'], { a: 1 }, 'text', HUGE];
 const NOT_OBJECTS: unknown[] = ['text', 42, true, [], [1, 2], null, HUGE];
-const BAD_STRINGS_64: unknown[] = [42, true, [], {}, 'x'.repeat(65), HUGE];
+const BAD_STRINGS_64: unknown[] = [42, true, [], {}, 'x'.repeat(65), HUGE, ...UNSAFE_TEXTS];
 const BAD_PRIORITIES: unknown[] = ['urgent', 'HIGH', '', 0, [], {}, true, HUGE];
 const BAD_TAGS: unknown[] = [
   'q3',
@@ -62,6 +84,7 @@ const BAD_TAGS: unknown[] = [
   ['x'.repeat(65)],
   {},
   7,
+  ...UNSAFE_TEXTS.map((text) => ['ok', text]),
 ];
 const BAD_INTS_QUERY = ['abc', '-1', '1.5', '1e9', '', '0x10', '99999999999999999999', '%00', '[]'];
 const BAD_ROOT_BODIES = [
@@ -73,6 +96,18 @@ const BAD_ROOT_BODIES = [
   '{"a":}',
   '[{"id":"x"}]',
   '{"__proto__":{"admin":true}}',
+  '{"a":1,"__proto__":null}',
+];
+/** Deeper than the 64 levels a body may have; the deepest once overflowed the stack in validation (500). */
+const DEPTHS = [65, 100, 3000, 20_000];
+/** Bodies that are not JSON: the valid body in another Content-Type (a form body once registered an agent). */
+const NOT_JSON_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/json-patch+json',
+  'text/json',
 ];
 
 export interface Endpoint {
@@ -90,6 +125,8 @@ export interface Endpoint {
   bodyOnly?: boolean;
   /** Invalid header sets (each alone makes the request invalid), e.g. a wrong confirmation or content type. */
   badHeaders?: Record<string, string>[];
+  /** The body's opaque JSON field (`context`, `metadata`), where a `__proto__` or deep value can hide. */
+  opaque?: string;
 }
 
 /** The routes of the API and how each can be malformed (the e2e fuzz draws from exactly these). */
@@ -97,15 +134,38 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: 'POST',
     path: '/v1/agents',
-    body: { id: 'fresh-agent', name: 'Fresh', description: 'd', capabilities: ['a'], metadata: { k: 1 } },
+    body: {
+      id: 'fresh-agent',
+      name: 'Fresh',
+      description: 'd',
+      capabilities: ['a'],
+      metadata: { k: 1, ...PROTOTYPE_KEYS },
+    },
     badFields: {
       id: BAD_AGENT_ID_VALUES,
-      name: [42, [], {}, true, 'x'.repeat(129)],
-      description: [42, [], 'x'.repeat(1025)],
-      capabilities: ['x', [1], [[]], Array.from({ length: 65 }, () => 'a'), ['x'.repeat(65)], {}, 5],
-      metadata: ['text', 42, true, [], [1]],
+      name: [42, [], {}, true, 'x'.repeat(129), ...UNSAFE_TEXTS],
+      description: [42, [], 'x'.repeat(1025), ...UNSAFE_TEXTS],
+      capabilities: [
+        'x',
+        [1],
+        [[]],
+        Array.from({ length: 65 }, () => 'a'),
+        ['x'.repeat(65)],
+        {},
+        5,
+        ...UNSAFE_TEXTS.map((text) => ['ok', text]),
+      ],
+      metadata: [
+        'text',
+        42,
+        true,
+        [],
+        [1],
+        ...UNSAFE_TEXTS.flatMap((text) => [{ team: { list: ['ok', text] } }, { [text]: 1 }]),
+      ],
     },
     required: ['id'],
+    opaque: 'metadata',
   },
   { method: 'GET', path: '/v1/agents/{id}' },
   { method: 'DELETE', path: '/v1/agents/{id}' },
@@ -115,12 +175,13 @@ export const ENDPOINTS: Endpoint[] = [
     path: '/v1/messages',
     body: {
       targetAgent: 'dexter',
-      context: { a: 1 },
+      context: { a: 1, ...PROTOTYPE_KEYS },
       priority: 'high',
       type: 't',
       id: 'NEW_ID',
       sourceAgent: 'nova',
     },
+    opaque: 'context',
     badFields: {
       targetAgent: BAD_AGENT_ID_VALUES,
       context: NOT_OBJECTS,
@@ -134,7 +195,14 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: 'POST',
     path: '/v1/broadcasts',
-    body: { context: { a: 1 }, priority: 'low', type: 't', id: 'NEW_ID', sourceAgent: 'nova' },
+    body: {
+      context: { a: 1, ...PROTOTYPE_KEYS },
+      priority: 'low',
+      type: 't',
+      id: 'NEW_ID',
+      sourceAgent: 'nova',
+    },
+    opaque: 'context',
     badFields: {
       context: NOT_OBJECTS,
       priority: BAD_PRIORITIES,
@@ -188,7 +256,14 @@ export const ENDPOINTS: Endpoint[] = [
   {
     method: 'POST',
     path: '/v1/agents/{id}/memories',
-    body: { context: { a: 1 }, type: 't', tags: ['x'], visibility: 'private', ttlSeconds: 60 },
+    body: {
+      context: { a: 1, ...PROTOTYPE_KEYS },
+      type: 't',
+      tags: ['x'],
+      visibility: 'private',
+      ttlSeconds: 60,
+    },
+    opaque: 'context',
     badFields: {
       context: NOT_OBJECTS,
       type: BAD_STRINGS_64,
@@ -214,6 +289,9 @@ export const ENDPOINTS: Endpoint[] = [
       'tags=a,,b',
       `tags=${Array.from({ length: 33 }, (_, i) => `t${i}`).join(',')}`,
       `q=${'q'.repeat(257)}`,
+      'q=a%00b',
+      'type=%00',
+      'tags=a,b%00',
       'sort=asc',
     ],
   },
@@ -283,7 +361,7 @@ export function malformed(
   const kinds: string[] = [...slots.map(() => 'path')];
   if (endpoint.badFields) kinds.push('field', 'field', 'field');
   if (endpoint.required) kinds.push('missing');
-  if (endpoint.body !== undefined) kinds.push('unknown', 'root', 'huge');
+  if (endpoint.body !== undefined) kinds.push('unknown', 'root', 'huge', 'deep', 'proto', 'media');
   if (endpoint.badQueries?.length) kinds.push('query', 'query');
   if (endpoint.badHeaders?.length) kinds.push('header');
   if (endpoint.method === 'GET' && endpoint.badQueries === undefined && slots.length === 0)
@@ -316,6 +394,29 @@ export function malformed(
     case 'root':
       request.rawBody = pick(BAD_ROOT_BODIES);
       break;
+    case 'deep': {
+      const depth = pick(DEPTHS);
+      const deep =
+        random() < 0.5
+          ? `${'['.repeat(depth)}${']'.repeat(depth)}`
+          : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+      request.rawBody = withMember(request.body, endpoint.opaque, 'deep', deep);
+      break;
+    }
+    case 'proto':
+      request.rawBody = withMember(
+        request.body,
+        random() < 0.7 ? endpoint.opaque : undefined,
+        '__proto__',
+        pick(['{"admin":true}', '{"constructor":{"prototype":{"x":1}}}', 'null', '[]']),
+      );
+      break;
+    case 'media': {
+      const type = pick(NOT_JSON_TYPES);
+      request.headers = { 'content-type': type };
+      request.rawBody = notJson(type, request.body as Record<string, unknown>);
+      break;
+    }
     case 'huge':
       // Over BRAIN_MAX_PAYLOAD_BYTES: 413 before anything is parsed.
       request.body = { ...(request.body as object), padding: 'p'.repeat(300_000) };
@@ -328,6 +429,39 @@ export function malformed(
       break;
   }
   return request;
+}
+
+/**
+ * The body as JSON text with one more member `"name": raw` (raw is JSON text, sent as is): inside the opaque field
+ * when there is one, else at the root.
+ */
+function withMember(body: unknown, opaque: string | undefined, name: string, raw: string): string {
+  const text = JSON.stringify(body);
+  const member = `${JSON.stringify(name)}:${raw}`;
+  const at = opaque ? text.indexOf(`${JSON.stringify(opaque)}:{`) : -1;
+  if (at >= 0) {
+    const inside = at + JSON.stringify(opaque).length + 2;
+    return `${text.slice(0, inside)}${member},${text.slice(inside)}`;
+  }
+  return `${text.slice(0, -1)}${text === '{}' ? '' : ','}${member}}`;
+}
+
+/** A body holding the same fields in a format that is not JSON (what a form or a careless client sends). */
+function notJson(type: string, body: Record<string, unknown>): string {
+  const fields = Object.entries(body).map(([key, value]): [string, string] => [
+    key,
+    typeof value === 'string' ? value : JSON.stringify(value),
+  ]);
+  if (type.startsWith('application/x-www-form-urlencoded')) return new URLSearchParams(fields).toString();
+  if (type.startsWith('multipart/form-data')) {
+    const parts = fields.map(
+      ([key, value]) => `--x\r\ncontent-disposition: form-data; name="${key}"\r\n\r\n${value}\r\n`,
+    );
+    return `${parts.join('')}--x--\r\n`;
+  }
+  if (type === 'application/xml')
+    return `<body>${fields.map(([key, value]) => `<${key}>${value}</${key}>`).join('')}</body>`;
+  return JSON.stringify(body);
 }
 
 /**
@@ -372,7 +506,7 @@ export async function sendMalformed(
 
 /** One line naming a generated request, short enough for a failure message. */
 export function describeMalformed(request: Malformed): string {
-  const sent = request.rawBody ?? JSON.stringify(request.body)?.slice(0, 200);
+  const sent = (request.rawBody ?? JSON.stringify(request.body))?.slice(0, 200);
   const headers = request.headers ? ` ${JSON.stringify(request.headers)}` : '';
   return `${request.method} ${request.path.slice(0, 120)}${headers} ${sent ?? ''}`;
 }

@@ -26,7 +26,7 @@ export class RegisterAgentRequest {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { team: 'revenue' } })
   @IsOptional()
-  @IsJsonObjectField()
+  @IsJsonObjectField({ safeText: true })
   metadata?: Record<string, unknown>;
 }
 

@@ -22,7 +22,9 @@ import {
   MaxLength,
   Min,
   NotEquals,
+  ValidateBy,
 } from 'class-validator';
+import { SAFE_TEXT_RULE, isSafeText } from '../../common/json-input';
 import {
   AGENT_ID_PATTERN,
   CONSUMER_PATTERN,
@@ -64,8 +66,43 @@ export const IsUuidField = () =>
 export const IsPriorityField = () =>
   IsIn(PRIORITIES, { message: `$property must be one of ${PRIORITIES.join(', ')}` });
 
-/** A JSON object (not an array, not null): what `context` and `metadata` must be. */
-export const IsJsonObjectField = () => IsObject({ message: '$property must be a JSON object' });
+/** Text that Brain can store: no NUL, no unpaired surrogate (non-strings are left to the type rule). */
+export const IsSafeText = ({ each = false } = {}) =>
+  ValidateBy(
+    {
+      name: 'isSafeText',
+      validator: { validate: (value: unknown) => typeof value !== 'string' || isSafeText(value) },
+    },
+    { each, message: `$property ${SAFE_TEXT_RULE}` },
+  );
+
+const OPAQUE_JSON_FIELDS = Symbol('opaqueJsonFields');
+
+export interface OpaqueJsonField {
+  name: string;
+  /** Whether its keys and strings must be safe text (metadata is stored in a relational row, not as an archive). */
+  safeText: boolean;
+}
+
+/**
+ * A JSON object (not an array, not null): what `context`, `payload` and `metadata` must be. Its content is opaque
+ * and must round-trip exactly, so BrainValidationPipe keeps it away from class-transformer, which drops keys named
+ * like Object.prototype members; the field is listed on the class for the pipe to find.
+ */
+export const IsJsonObjectField =
+  ({ safeText = false } = {}): PropertyDecorator =>
+  (target, key) => {
+    const inherited = (Reflect.getMetadata(OPAQUE_JSON_FIELDS, target) ?? []) as OpaqueJsonField[];
+    const field: OpaqueJsonField = { name: String(key), safeText };
+    Reflect.defineMetadata(OPAQUE_JSON_FIELDS, [...inherited, field], target);
+    IsObject({ message: '$property must be a JSON object' })(target, key);
+  };
+
+/** The opaque JSON fields of a request class (its own and inherited ones). */
+export function opaqueJsonFields(metatype: unknown): readonly OpaqueJsonField[] {
+  const prototype = (metatype as { prototype?: object } | undefined)?.prototype;
+  return prototype ? ((Reflect.getMetadata(OPAQUE_JSON_FIELDS, prototype) ?? []) as OpaqueJsonField[]) : [];
+}
 
 /**
  * Composite rules apply their checks in the order listed (type first), so with stopAtFirstError the message
@@ -75,6 +112,7 @@ export const IsBoundedString = (max: number) =>
   applyDecorators(
     IsString({ message: `$property must be a string of at most ${max} characters` }),
     MaxLength(max, { message: `$property must be a string of at most ${max} characters` }),
+    IsSafeText(),
   );
 
 export const IsMessageTypeField = () => IsBoundedString(MAX_TYPE_LENGTH);
@@ -88,6 +126,7 @@ export const IsStringList = (maxItems: number, maxLength: number, { commas = tru
     ArrayMaxSize(maxItems, { message }),
     IsString({ each: true, message }),
     Matches(new RegExp(`^${commas ? '.' : '[^,]'}{1,${maxLength}}$`, 's'), { each: true, message }),
+    IsSafeText({ each: true }),
   );
 };
 

@@ -1,0 +1,35 @@
+import { ArgumentMetadata, BadRequestException, Injectable, ValidationPipe } from '@nestjs/common';
+import { isJsonObject, unsafeTextProblem } from '../../common/json-input';
+import { opaqueJsonFields } from './validation';
+
+/**
+ * ValidationPipe, except that opaque JSON fields (`context`, `metadata`) reach the handler exactly as sent.
+ * ValidationPipe deletes `constructor` and `prototype` keys at every depth and class-transformer drops keys named
+ * like Object.prototype members (and fails on a `constructor` that is not a function), so each such field is
+ * validated as a stand-in `{}` and put back afterwards. The body parser has refused `__proto__` and deep nesting.
+ */
+@Injectable()
+export class BrainValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const fields = metadata.type === 'body' ? opaqueJsonFields(metadata.metatype) : [];
+    if (fields.length === 0 || !isJsonObject(value)) return super.transform(value, metadata);
+    const opaque = new Map<string, Record<string, unknown>>();
+    const standIn: Record<string, unknown> = { ...value };
+    for (const { name } of fields) {
+      const json = standIn[name];
+      if (isJsonObject(json)) {
+        opaque.set(name, json);
+        standIn[name] = {};
+      }
+    }
+    const entity = (await super.transform(standIn, metadata)) as Record<string, unknown>;
+    for (const { name, safeText } of fields) {
+      const json = opaque.get(name);
+      if (json === undefined) continue;
+      const problem = safeText ? unsafeTextProblem(json, name) : null;
+      if (problem) throw new BadRequestException(problem);
+      entity[name] = json;
+    }
+    return entity;
+  }
+}
