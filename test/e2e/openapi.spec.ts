@@ -1,3 +1,4 @@
+import { lintOpenApi } from '../../scripts/lint-openapi';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
 
 /** Every route of ../shared/api/contract.md under /v1, in OpenAPI path syntax. */
@@ -46,6 +47,18 @@ function resolve(document: Json, ref: string): unknown {
       (node, part) => (node as Json | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')],
       document,
     );
+}
+
+/** Schemas (by where they are) with a property that has neither a type, a $ref, nor a composition. */
+function untypedSchemas(schemas: Json): string[] {
+  return Object.entries(schemas).flatMap(([name, schema]) =>
+    Object.entries((schema as Json).properties ?? {})
+      .filter(([, property]) => {
+        const p = property as Json;
+        return !p.type && !p.$ref && !p.allOf && !p.oneOf && !p.anyOf && !p.enum;
+      })
+      .map(([field]) => `${name}.${field}`),
+  );
 }
 
 describe('OpenAPI document (e2e)', () => {
@@ -125,7 +138,8 @@ describe('OpenAPI document (e2e)', () => {
         expect(resolve(document, schema.$ref)).toBeDefined();
       }
     }
-    expect(operations().find(({ key }) => key === 'get /health/live')?.operation.security).toBeUndefined();
+    // Public routes say so with an empty requirement list (a linter then knows they are public on purpose).
+    expect(operations().find(({ key }) => key === 'get /health/live')?.operation.security).toEqual([]);
   });
 
   it('documents the answers of the main routes with their shapes', () => {
@@ -149,6 +163,68 @@ describe('OpenAPI document (e2e)', () => {
     expect(pending.map((parameter) => parameter.name)).toEqual(
       expect.arrayContaining(['id', 'count', 'wait', 'consumer', 'priority']),
     );
+  });
+
+  it('passes Redocly lint (recommended-strict) with no problem at all', () => {
+    const { problems, report } = lintOpenApi(document);
+    expect(report).toBe('');
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it('types nullable strings as strings, not objects (a generated client gets them right)', () => {
+    const schemas = document.components.schemas as Json;
+    for (const [name, field] of [
+      ['SendMessageRequest', 'type'],
+      ['SendBroadcastRequest', 'type'],
+      ['StoreMemoryRequest', 'type'],
+      ['ContextMessageResponse', 'type'],
+      ['MemoryRecordResponse', 'type'],
+      ['AgentResponse', 'name'],
+      ['MemoryRecordPageResponse', 'nextCursor'],
+    ]) {
+      expect({ [`${name}.${field}`]: schemas[name].properties[field] }).toMatchObject({
+        [`${name}.${field}`]: { type: 'string', nullable: true },
+      });
+    }
+    // Every object schema says which fields it has, or that it is opaque JSON; no untyped property anywhere.
+    expect(untypedSchemas(schemas)).toEqual([]);
+  });
+
+  it('describes the tokens as opaque bearer tokens, not JWTs, and names a relative server', () => {
+    const bearer = document.components.securitySchemes.bearer;
+    expect(bearer.bearerFormat).toBeUndefined();
+    expect(bearer.description).toContain('<agentId>.<secret>');
+    expect(bearer.description).toContain('BRAIN_ADMIN_TOKEN');
+    expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);
+  });
+
+  it('gives the health, metrics and docs routes their content types and schemas', () => {
+    const op = (key: string) => operations().find((candidate) => candidate.key === key)?.operation;
+    expect(op('get /health/live')!.responses['200'].content['application/json'].schema).toMatchObject({
+      type: 'object',
+      required: ['status'],
+    });
+    for (const status of ['200', '503']) {
+      expect(op('get /health/ready')!.responses[status].content['application/json'].schema).toMatchObject({
+        type: 'object',
+        required: expect.arrayContaining(['status', 'details']),
+      });
+    }
+    expect(op('get /metrics')!.responses['200'].content['text/plain'].schema).toEqual({ type: 'string' });
+    expect(op('get /metrics')!.responses['401'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ErrorResponse',
+    );
+    expect(op('get /docs')!.responses['200'].content['text/html'].schema).toEqual({ type: 'string' });
+    expect(op('get /docs-json')!.responses['200'].content['application/json'].schema.type).toBe('object');
+    expect(op('get /docs-yaml')!.responses['200'].content).toHaveProperty('text/yaml');
+  });
+
+  it('lists 413 and 415 on every route with a body, 429 and 503 on every /v1 route', () => {
+    for (const { key, path, operation } of operations()) {
+      const statuses = Object.keys(operation.responses);
+      if (operation.requestBody) expect(`${key}: ${statuses.join(',')}`).toMatch(/413.*415/);
+      if (path.startsWith('/v1')) expect(`${key}: ${statuses.join(',')}`).toMatch(/429.*503/);
+    }
   });
 
   it('serves the Swagger UI at /docs, publicly', async () => {
