@@ -24,7 +24,8 @@ Decisions the contract leaves open:
 - The admin names the agent it acts for: \`sourceAgent\` when publishing, \`agentId\` when acknowledging.
 - \`GET /v1/messages/{messageId}\` by an agent that is neither its sender nor a recipient answers 404, exactly as for
   an unknown id, so ids of other agents' messages cannot be probed.
-- A query parameter or body field a route does not list answers 400, before anything is read or written.
+- A body field a route does not list answers 400, and so does a query parameter on routes that take query
+  parameters; both before anything is read or written.
 - Bodies are JSON (\`Content-Type: application/json\`); routes with a body answer 413 beyond BRAIN_MAX_PAYLOAD_BYTES
   and 415 for any other content type.
 - Lists answer \`{ items, nextCursor }\`; \`nextCursor\` is null on the last page (always, where one page holds all).`;

@@ -1,5 +1,6 @@
 import { lintOpenApi } from '../../scripts/lint-openapi';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
+import { ResponseValidator } from './response-validator';
 
 /** Every route of ../shared/api/contract.md under /v1, in OpenAPI path syntax. */
 const CONTRACT_ROUTES = [
@@ -225,6 +226,51 @@ describe('OpenAPI document (e2e)', () => {
       if (operation.requestBody) expect(`${key}: ${statuses.join(',')}`).toMatch(/413.*415/);
       if (path.startsWith('/v1')) expect(`${key}: ${statuses.join(',')}`).toMatch(/429.*503/);
     }
+  });
+
+  it('describes the real answers of the public routes (the e2e client checks each one against the document)', async () => {
+    const answers = await Promise.all(
+      ['/health/live', '/health/ready', '/metrics', '/docs', '/docs-json', '/docs-yaml'].map((path) =>
+        client.get(path),
+      ),
+    );
+    expect(answers.map(({ status }) => status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(answers[2].headers.get('content-type')).toContain('text/plain');
+  });
+
+  it('refuses an answer the document does not describe: a wrong type, an unknown field, an unlisted status', () => {
+    const validator = new ResponseValidator(document);
+    const json = 'application/json; charset=utf-8';
+    const agent = {
+      id: 'nova',
+      name: null,
+      description: null,
+      capabilities: [],
+      metadata: { constructor: 1 },
+      createdAt: '2025-11-13T14:00:00.000Z',
+      lastSeenAt: null,
+    };
+    expect(validator.check('GET', '/v1/agents/nova', 200, json, agent)).toBeUndefined();
+    expect(validator.check('GET', '/v1/agents/nova?x=1', 200, json, { ...agent, name: 7 })).toMatch(
+      /GET \/v1\/agents\/\{id\}.*name must be string/,
+    );
+    expect(validator.check('GET', '/v1/agents/nova', 200, json, { ...agent, secret: 'x' })).toMatch(
+      /must NOT have additional properties/,
+    );
+    expect(validator.check('GET', '/v1/agents/nova', 200, 'text/plain', 'nova')).toMatch(
+      /content type 'text\/plain' is not documented/,
+    );
+    expect(validator.check('GET', '/v1/agents/nova', 500, json, { statusCode: 500 })).toMatch(
+      /status 500 is not documented/,
+    );
+    const notFound = { statusCode: 404, error: 'Not Found', message: "agent 'zed' is not registered" };
+    expect(validator.check('GET', '/v1/agents/zed', 404, json, notFound)).toBeUndefined();
+    expect(validator.check('GET', '/v1/agents/zed', 404, json, { message: 'no' })).toMatch(
+      /must have required property/,
+    );
+    expect(validator.check('GET', '/no/such/route', 404, json, notFound)).toBeUndefined();
+    expect(validator.check('DELETE', '/v1/agents/nova', 204, null, undefined)).toBeUndefined();
+    expect(validator.check('GET', '/health/live', 200, json, { status: 'fine' })).toMatch(/allowed values/);
   });
 
   it('serves the Swagger UI at /docs, publicly', async () => {
