@@ -189,6 +189,14 @@ describe('OpenAPI document (e2e)', () => {
     }
     // Every object schema says which fields it has, or that it is opaque JSON; no untyped property anywhere.
     expect(untypedSchemas(schemas)).toEqual([]);
+    // Unknown body fields answer 400, so every request schema is closed; opaque JSON stays open.
+    for (const name of ['RegisterAgentRequest', 'SendMessageRequest', 'StoreMemoryRequest', 'EmptyRequest']) {
+      expect({ [name]: schemas[name].additionalProperties }).toEqual({ [name]: false });
+    }
+    expect(schemas.StoreMemoryRequest.properties.context).toMatchObject({
+      type: 'object',
+      additionalProperties: true,
+    });
   });
 
   it('describes the tokens as opaque bearer tokens, not JWTs, and names a relative server', () => {
