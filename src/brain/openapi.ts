@@ -52,7 +52,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       METRICS_SCHEME,
     );
   for (const [name, description] of TAGS) builder.addTag(name, description);
-  const document = SwaggerModule.createDocument(app, builder.build());
+  const document = SwaggerModule.createDocument(app, builder.build(), {
+    // `Agents_register` rather than `AgentsController_register`: generated clients name their methods after these.
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
   document.info.license = { name: 'UNLICENSED' };
   for (const scheme of Object.values(document.components?.securitySchemes ?? {})) {
     // DocumentBuilder.addBearerAuth always adds `bearerFormat: JWT`; Brain's tokens are opaque.

@@ -105,6 +105,7 @@ describe('OpenAPI document (e2e)', () => {
       expect(typeof operation.operationId).toBe('string');
     }
     const operationIds = operations().map(({ operation }) => operation.operationId as string);
+    expect(operationIds).toEqual(expect.arrayContaining(['Agents_register', 'Messages_send', 'Health_live']));
     expect(new Set(operationIds).size).toBe(operationIds.length);
   });
 
