@@ -48,7 +48,9 @@ export function lintOpenApi(document: unknown): LintOutcome {
         },
       );
     const json = run('json');
-    const parsed = JSON.parse(json.stdout.slice(json.stdout.indexOf('{'))) as {
+    const start = json.stdout.indexOf('{');
+    if (start < 0) throw new Error(`redocly lint gave no report (exit ${json.status}): ${json.stderr}`);
+    const parsed = JSON.parse(json.stdout.slice(start)) as {
       problems: { ruleId: string; message: string; location: { pointer: string }[] }[];
     };
     const problems = parsed.problems.map(({ ruleId, message, location }) => ({
@@ -74,12 +76,17 @@ export async function buildDocumentOffline(): Promise<OpenAPIObject> {
 }
 
 if (require.main === module) {
-  void buildDocumentOffline().then((document) => {
-    const { problems, report } = lintOpenApi(document);
-    if (problems.length > 0) {
-      console.error(report);
+  buildDocumentOffline()
+    .then((document) => {
+      const { problems, report } = lintOpenApi(document);
+      if (problems.length > 0) {
+        console.error(report);
+        process.exit(1);
+      }
+      console.log(`OpenAPI document: ${Object.keys(document.paths).length} paths, no lint problems`);
+    })
+    .catch((error: Error) => {
+      console.error(error.stack);
       process.exit(1);
-    }
-    console.log(`OpenAPI document: ${Object.keys(document.paths).length} paths, no lint problems`);
-  });
+    });
 }
