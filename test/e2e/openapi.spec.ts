@@ -173,6 +173,19 @@ describe('OpenAPI document (e2e)', () => {
     expect(problems).toEqual([]);
   }, 30_000);
 
+  it('is linted by rules that can fail: empty servers, a /v1 route without 4xx, a wrong example', () => {
+    const broken = JSON.parse(JSON.stringify(document)) as Json;
+    broken.servers = [];
+    const list = broken.paths['/v1/agents'].get.responses as Json;
+    for (const status of Object.keys(list)) if (status.startsWith('4')) delete list[status];
+    broken.components.schemas.StoreMemoryRequest.properties.type = { type: 'object', example: 'sales_data' };
+    expect(
+      lintOpenApi(broken)
+        .problems.map(({ ruleId }) => ruleId)
+        .sort(),
+    ).toEqual(['no-empty-servers', 'no-invalid-schema-examples', 'rule/operation-4xx-response'].sort());
+  }, 30_000);
+
   it('types nullable strings as strings, not objects (a generated client gets them right)', () => {
     const schemas = document.components.schemas as Json;
     for (const [name, field] of [
