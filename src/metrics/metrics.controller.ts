@@ -1,5 +1,7 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorResponse } from '../brain/dto/error.dto';
+import { METRICS_SCHEME } from '../brain/openapi';
 import type { FastifyReply } from 'fastify';
 import { MetricsTokenGuard } from './metrics-token.guard';
 import { MetricsService } from './metrics.service';
@@ -11,16 +13,22 @@ export class MetricsController {
 
   @Get()
   @UseGuards(MetricsTokenGuard)
-  @ApiBearerAuth()
   @ApiOperation({
     summary:
       'Prometheus metrics; public unless BRAIN_METRICS_TOKEN is set, then that bearer token is required',
+    // Either that token, or nothing when no token is set.
+    security: [{ [METRICS_SCHEME]: [] }, {}],
   })
-  @ApiProduces('text/plain')
-  @ApiResponse({ status: 200, description: 'Prometheus text exposition format' })
+  @ApiResponse({
+    status: 200,
+    description: 'Prometheus text exposition format (version 0.0.4)',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   @ApiResponse({
     status: 401,
     description: 'BRAIN_METRICS_TOKEN is set and the bearer token is missing or wrong',
+    type: ErrorResponse,
+    example: { statusCode: 401, error: 'Unauthorized', message: 'a valid metrics token is required' },
   })
   async scrape(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     const { contentType, body } = await this.metrics.render();

@@ -3,6 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { BrainConfig } from '../../src/config/brain.config';
 import { startTestApp } from '../support/test-app';
 import { ADMIN_TOKEN, newTestEnvironment, TestEnvironment } from '../support/test-environment';
+import { ResponseValidator } from './response-validator';
 
 /** A small HTTP client for the e2e suites: JSON in and out, bearer tokens, and the raw answer for assertions. */
 export interface BrainResponse<T = any> {
@@ -40,6 +41,15 @@ export class BrainClient {
     } catch {
       // not JSON (e.g. the Swagger UI page): keep the text
     }
+    const problem = (await documentOf(this.url)).check(
+      method,
+      path,
+      response.status,
+      response.headers.get('content-type'),
+      body,
+    );
+    // Every answer an e2e suite receives must be one the OpenAPI document describes.
+    if (problem) throw new Error(`the answer does not match /docs-json: ${problem}`);
     return { status: response.status, body: body as T, headers: response.headers };
   }
 
@@ -62,6 +72,26 @@ export class BrainClient {
       throw new Error(`registering ${id}: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body.token;
   }
+}
+
+const byUrl = new Map<string, Promise<ResponseValidator>>();
+const byDocument = new Map<string, ResponseValidator>();
+
+/** The validator of the document the app at `url` serves; apps serving the same document share compiled schemas. */
+function documentOf(url: string): Promise<ResponseValidator> {
+  let validator = byUrl.get(url);
+  if (!validator) {
+    validator = fetch(`${url}/docs-json`).then(async (response) => {
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`GET /docs-json answered ${response.status}: ${text}`);
+      let shared = byDocument.get(text);
+      if (!shared) byDocument.set(text, (shared = new ResponseValidator(JSON.parse(text))));
+      return shared;
+    });
+    validator.catch(() => byUrl.delete(url));
+    byUrl.set(url, validator);
+  }
+  return validator;
 }
 
 /** One suite's Brain: its own Redis prefix and database, the app on a random port, a client and agent tokens. */

@@ -1,4 +1,6 @@
+import { lintOpenApi } from '../../scripts/lint-openapi';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
+import { ResponseValidator } from './response-validator';
 
 /** Every route of ../shared/api/contract.md under /v1, in OpenAPI path syntax. */
 const CONTRACT_ROUTES = [
@@ -48,6 +50,18 @@ function resolve(document: Json, ref: string): unknown {
     );
 }
 
+/** Schemas (by where they are) with a property that has neither a type, a $ref, nor a composition. */
+function untypedSchemas(schemas: Json): string[] {
+  return Object.entries(schemas).flatMap(([name, schema]) =>
+    Object.entries((schema as Json).properties ?? {})
+      .filter(([, property]) => {
+        const p = property as Json;
+        return !p.type && !p.$ref && !p.allOf && !p.oneOf && !p.anyOf && !p.enum;
+      })
+      .map(([field]) => `${name}.${field}`),
+  );
+}
+
 describe('OpenAPI document (e2e)', () => {
   let brain: TestBrain;
   let client: BrainClient;
@@ -91,6 +105,7 @@ describe('OpenAPI document (e2e)', () => {
       expect(typeof operation.operationId).toBe('string');
     }
     const operationIds = operations().map(({ operation }) => operation.operationId as string);
+    expect(operationIds).toEqual(expect.arrayContaining(['Agents_register', 'Messages_send', 'Health_live']));
     expect(new Set(operationIds).size).toBe(operationIds.length);
   });
 
@@ -125,7 +140,8 @@ describe('OpenAPI document (e2e)', () => {
         expect(resolve(document, schema.$ref)).toBeDefined();
       }
     }
-    expect(operations().find(({ key }) => key === 'get /health/live')?.operation.security).toBeUndefined();
+    // Public routes say so with an empty requirement list (a linter then knows they are public on purpose).
+    expect(operations().find(({ key }) => key === 'get /health/live')?.operation.security).toEqual([]);
   });
 
   it('documents the answers of the main routes with their shapes', () => {
@@ -149,6 +165,134 @@ describe('OpenAPI document (e2e)', () => {
     expect(pending.map((parameter) => parameter.name)).toEqual(
       expect.arrayContaining(['id', 'count', 'wait', 'consumer', 'priority']),
     );
+  });
+
+  it('passes Redocly lint (recommended-strict) with no problem at all', () => {
+    const { problems, report } = lintOpenApi(document);
+    expect(report).toBe('');
+    expect(problems).toEqual([]);
+  }, 30_000);
+
+  it('is linted by rules that can fail: empty servers, a /v1 route without 4xx, a wrong example', () => {
+    const broken = JSON.parse(JSON.stringify(document)) as Json;
+    broken.servers = [];
+    const list = broken.paths['/v1/agents'].get.responses as Json;
+    for (const status of Object.keys(list)) if (status.startsWith('4')) delete list[status];
+    broken.components.schemas.StoreMemoryRequest.properties.type = { type: 'object', example: 'sales_data' };
+    expect(
+      lintOpenApi(broken)
+        .problems.map(({ ruleId }) => ruleId)
+        .sort(),
+    ).toEqual(['no-empty-servers', 'no-invalid-schema-examples', 'rule/operation-4xx-response'].sort());
+  }, 30_000);
+
+  it('types nullable strings as strings, not objects (a generated client gets them right)', () => {
+    const schemas = document.components.schemas as Json;
+    for (const [name, field] of [
+      ['SendMessageRequest', 'type'],
+      ['SendBroadcastRequest', 'type'],
+      ['StoreMemoryRequest', 'type'],
+      ['ContextMessageResponse', 'type'],
+      ['MemoryRecordResponse', 'type'],
+      ['AgentResponse', 'name'],
+      ['MemoryRecordPageResponse', 'nextCursor'],
+    ]) {
+      expect({ [`${name}.${field}`]: schemas[name].properties[field] }).toMatchObject({
+        [`${name}.${field}`]: { type: 'string', nullable: true },
+      });
+    }
+    // Every object schema says which fields it has, or that it is opaque JSON; no untyped property anywhere.
+    expect(untypedSchemas(schemas)).toEqual([]);
+    // Unknown body fields answer 400, so every request schema is closed; opaque JSON stays open.
+    for (const name of ['RegisterAgentRequest', 'SendMessageRequest', 'StoreMemoryRequest', 'EmptyRequest']) {
+      expect({ [name]: schemas[name].additionalProperties }).toEqual({ [name]: false });
+    }
+    expect(schemas.StoreMemoryRequest.properties.context).toMatchObject({
+      type: 'object',
+      additionalProperties: true,
+    });
+  });
+
+  it('describes the tokens as opaque bearer tokens, not JWTs, and names a relative server', () => {
+    const bearer = document.components.securitySchemes.bearer;
+    expect(bearer.bearerFormat).toBeUndefined();
+    expect(bearer.description).toContain('<agentId>.<secret>');
+    expect(bearer.description).toContain('BRAIN_ADMIN_TOKEN');
+    expect(document.servers).toEqual([expect.objectContaining({ url: '/' })]);
+  });
+
+  it('gives the health, metrics and docs routes their content types and schemas', () => {
+    const op = (key: string) => operations().find((candidate) => candidate.key === key)?.operation;
+    expect(op('get /health/live')!.responses['200'].content['application/json'].schema).toMatchObject({
+      type: 'object',
+      required: ['status'],
+    });
+    for (const status of ['200', '503']) {
+      expect(op('get /health/ready')!.responses[status].content['application/json'].schema).toMatchObject({
+        type: 'object',
+        required: expect.arrayContaining(['status', 'details']),
+      });
+    }
+    expect(op('get /metrics')!.responses['200'].content['text/plain'].schema).toEqual({ type: 'string' });
+    expect(op('get /metrics')!.responses['401'].content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/ErrorResponse',
+    );
+    expect(op('get /docs')!.responses['200'].content['text/html'].schema).toEqual({ type: 'string' });
+    expect(op('get /docs-json')!.responses['200'].content['application/json'].schema.type).toBe('object');
+    expect(op('get /docs-yaml')!.responses['200'].content).toHaveProperty('text/yaml');
+  });
+
+  it('lists 413 and 415 on every route with a body, 429 and 503 on every /v1 route', () => {
+    for (const { key, path, operation } of operations()) {
+      const statuses = Object.keys(operation.responses);
+      if (operation.requestBody) expect(`${key}: ${statuses.join(',')}`).toMatch(/413.*415/);
+      if (path.startsWith('/v1')) expect(`${key}: ${statuses.join(',')}`).toMatch(/429.*503/);
+    }
+  });
+
+  it('describes the real answers of the public routes (the e2e client checks each one against the document)', async () => {
+    const answers = await Promise.all(
+      ['/health/live', '/health/ready', '/metrics', '/docs', '/docs-json', '/docs-yaml'].map((path) =>
+        client.get(path),
+      ),
+    );
+    expect(answers.map(({ status }) => status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(answers[2].headers.get('content-type')).toContain('text/plain');
+  });
+
+  it('refuses an answer the document does not describe: a wrong type, an unknown field, an unlisted status', () => {
+    const validator = new ResponseValidator(document);
+    const json = 'application/json; charset=utf-8';
+    const agent = {
+      id: 'nova',
+      name: null,
+      description: null,
+      capabilities: [],
+      metadata: { constructor: 1 },
+      createdAt: '2025-11-13T14:00:00.000Z',
+      lastSeenAt: null,
+    };
+    expect(validator.check('GET', '/v1/agents/nova', 200, json, agent)).toBeUndefined();
+    expect(validator.check('GET', '/v1/agents/nova?x=1', 200, json, { ...agent, name: 7 })).toMatch(
+      /GET \/v1\/agents\/\{id\}.*name must be string/,
+    );
+    expect(validator.check('GET', '/v1/agents/nova', 200, json, { ...agent, secret: 'x' })).toMatch(
+      /must NOT have additional properties/,
+    );
+    expect(validator.check('GET', '/v1/agents/nova', 200, 'text/plain', 'nova')).toMatch(
+      /content type 'text\/plain' is not documented/,
+    );
+    expect(validator.check('GET', '/v1/agents/nova', 500, json, { statusCode: 500 })).toMatch(
+      /status 500 is not documented/,
+    );
+    const notFound = { statusCode: 404, error: 'Not Found', message: "agent 'zed' is not registered" };
+    expect(validator.check('GET', '/v1/agents/zed', 404, json, notFound)).toBeUndefined();
+    expect(validator.check('GET', '/v1/agents/zed', 404, json, { message: 'no' })).toMatch(
+      /must have required property/,
+    );
+    expect(validator.check('GET', '/no/such/route', 404, json, notFound)).toBeUndefined();
+    expect(validator.check('DELETE', '/v1/agents/nova', 204, null, undefined)).toBeUndefined();
+    expect(validator.check('GET', '/health/live', 200, json, { status: 'fine' })).toMatch(/allowed values/);
   });
 
   it('serves the Swagger UI at /docs, publicly', async () => {

@@ -3,7 +3,7 @@ import { ApiProperty, ApiResponse } from '@nestjs/swagger';
 
 /** The contract's error shape (NestJS's): every 4xx and 5xx answer has it. */
 export class ErrorResponse {
-  @ApiProperty({ example: 404 })
+  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 404 })
   statusCode: number;
 
   @ApiProperty({ example: 'Not Found' })
@@ -23,7 +23,10 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'the agent or message does not exist (or, for messages, is not visible to the caller)',
   409: 'conflict: an agent with this id exists, or a message id was used for another sender or recipient',
   413: 'the body is larger than BRAIN_MAX_PAYLOAD_BYTES',
-  429: 'the agent exceeded BRAIN_RATE_LIMIT_PER_MINUTE; see the Retry-After header (seconds)',
+  415: 'the body is not JSON: send Content-Type: application/json',
+  429:
+    'the agent exceeded BRAIN_RATE_LIMIT_PER_MINUTE, too many long polls wait at once (BRAIN_MAX_WAITERS), or too ' +
+    'many failed authentications came from this address; see the Retry-After header (seconds)',
   503: 'Redis (or, for registry and memory routes, Postgres) is unavailable; nothing was half-written',
 };
 
@@ -34,6 +37,7 @@ const EXAMPLES: Record<number, string> = {
   404: "agent 'zed' is not registered",
   409: "agent 'nova' already exists",
   413: 'request body is larger than BRAIN_MAX_PAYLOAD_BYTES',
+  415: "Content-Type 'text/plain' is not supported: send application/json",
   429: "agent 'nova' exceeded its limit of 6000 requests per minute; retry after 12 s",
   503: 'redis is unavailable, try again',
 };
@@ -45,8 +49,13 @@ const REASONS: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
+};
+
+const RETRY_AFTER = {
+  'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' as const } },
 };
 
 /** Documents error answers of a route, in the contract's shape, with an example each. 401, 429, 503 always apply. */
@@ -57,10 +66,26 @@ export const ApiErrors = (...statuses: number[]) =>
         status,
         description: DESCRIPTIONS[status],
         type: ErrorResponse,
-        example: { statusCode: status, error: REASONS[status], message: EXAMPLES[status] },
-        ...(status === 429
-          ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } } }
-          : {}),
+        example: errorExample(status),
+        ...(status === 429 ? { headers: RETRY_AFTER } : {}),
       }),
     ),
   );
+
+const errorExample = (status: number) => ({
+  statusCode: status,
+  error: REASONS[status],
+  message: EXAMPLES[status],
+});
+
+/** The same answer as a plain response object, for routes documented outside a controller's decorators. */
+export const errorResponse = (status: number) => ({
+  description: DESCRIPTIONS[status],
+  content: {
+    'application/json': {
+      schema: { $ref: `#/components/schemas/${ErrorResponse.name}` },
+      example: errorExample(status),
+    },
+  },
+  ...(status === 429 ? { headers: RETRY_AFTER } : {}),
+});

@@ -7,13 +7,13 @@ export class AgentActivityResponse {
   @ApiProperty({ example: 'nova' })
   agentId: string;
 
-  @ApiProperty({ example: 12, description: 'messages it sent, broadcasts included' })
+  @ApiProperty({ type: 'integer', example: 12, description: 'messages it sent, broadcasts included' })
   sent: number;
 
-  @ApiProperty({ example: 7, description: 'direct messages addressed to it' })
+  @ApiProperty({ type: 'integer', example: 7, description: 'direct messages addressed to it' })
   received: number;
 
-  @ApiProperty({ example: 3, description: 'memories it stored (not expired)' })
+  @ApiProperty({ type: 'integer', example: 3, description: 'memories it stored (not expired)' })
   memories: number;
 }
 
@@ -24,7 +24,7 @@ export class PairActivityResponse {
   @ApiProperty({ example: 'dexter', description: "an agent id, or 'broadcast'" })
   to: string;
 
-  @ApiProperty({ example: 5 })
+  @ApiProperty({ type: 'integer', example: 5 })
   count: number;
 
   @ApiProperty({ format: 'date-time', example: '2025-11-13T14:00:00.000Z' })
@@ -35,7 +35,7 @@ export class TypeCountResponse {
   @ApiProperty({ example: 'sales_data' })
   type: string;
 
-  @ApiProperty({ example: 9 })
+  @ApiProperty({ type: 'integer', example: 9 })
   count: number;
 }
 
@@ -43,7 +43,7 @@ export class TagCountResponse {
   @ApiProperty({ example: 'q3' })
   tag: string;
 
-  @ApiProperty({ example: 4 })
+  @ApiProperty({ type: 'integer', example: 4 })
   count: number;
 }
 

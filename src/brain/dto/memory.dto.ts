@@ -31,7 +31,7 @@ export class StoreMemoryRequest {
   @IsJsonObjectField()
   context: Record<string, unknown>;
 
-  @ApiPropertyOptional({ maxLength: MAX_TYPE_LENGTH, example: 'sales_data', nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_TYPE_LENGTH, example: 'sales_data', nullable: true })
   @IsOptional()
   @IsMessageTypeField()
   type?: string | null;
@@ -56,6 +56,7 @@ export class StoreMemoryRequest {
   visibility?: Visibility;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: TEN_YEARS_S,
     example: 3600,
@@ -67,7 +68,7 @@ export class StoreMemoryRequest {
 }
 
 export class PageRequest {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: DEFAULT_PAGE_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: DEFAULT_PAGE_LIMIT })
   @IsOptional()
   @IsIntegerParam(1, 1000)
   limit?: number;

@@ -33,7 +33,7 @@ export class SendBroadcastRequest {
   @IsPriorityField()
   priority?: Priority;
 
-  @ApiPropertyOptional({ maxLength: MAX_TYPE_LENGTH, example: 'sales_data', nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_TYPE_LENGTH, example: 'sales_data', nullable: true })
   @IsOptional()
   @IsMessageTypeField()
   type?: string | null;
@@ -64,12 +64,13 @@ export class SendMessageRequest extends SendBroadcastRequest {
 }
 
 export class PendingQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 10 })
   @IsOptional()
   @IsIntegerParam(1, 1000)
   count?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: 30000,
     default: 0,
@@ -114,7 +115,7 @@ export class AcknowledgeManyRequest {
 }
 
 export class DeadLettersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @IsOptional()
   @IsIntegerParam(1, 1000)
   limit?: number;
@@ -144,7 +145,11 @@ export class ContextMessageResponse {
   @ApiProperty({ type: String, nullable: true, example: 'sales_data' })
   type: string | null;
 
-  @ApiProperty({ example: 0, description: 'times the message was handed to a consumer (lease mode)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description: 'times the message was handed to a consumer (lease mode)',
+  })
   deliveryCount: number;
 }
 
@@ -209,6 +214,7 @@ export class AcknowledgementResponse {
 
 export class AcknowledgedCountResponse {
   @ApiProperty({
+    type: 'integer',
     example: 2,
     description: 'how many of the ids are acknowledged by the agent after the call',
   })

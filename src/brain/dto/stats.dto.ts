@@ -2,16 +2,16 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { ContextSyncStats } from '../../context-sync/context-message';
 
 export class StatsResponse {
-  @ApiProperty({ example: 1200, description: 'messages in the live streams' })
+  @ApiProperty({ type: 'integer', example: 1200, description: 'messages in the live streams' })
   totalMessages: number;
 
-  @ApiProperty({ example: 40, description: 'recipient deliveries not yet acknowledged' })
+  @ApiProperty({ type: 'integer', example: 40, description: 'recipient deliveries not yet acknowledged' })
   pendingMessages: number;
 
-  @ApiProperty({ example: 1160 })
+  @ApiProperty({ type: 'integer', example: 1160 })
   acknowledgedMessages: number;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', example: 2 })
   deadLetters: number;
 
   @ApiProperty({
@@ -21,7 +21,7 @@ export class StatsResponse {
   })
   streamsByAgent: Record<string, number>;
 
-  @ApiProperty({ example: 0, description: 'stream entries not yet archived to Postgres' })
+  @ApiProperty({ type: 'integer', example: 0, description: 'stream entries not yet archived to Postgres' })
   archiveLag: number;
 }
 
