@@ -47,7 +47,7 @@ export class ResponseValidator {
     contentType: string | null,
     body: unknown,
   ): string | undefined {
-    const path = decodeURI(url.replace(/[?#].*$/, ''));
+    const path = safeDecodeUri(url.replace(/[?#].*$/, ''));
     const route = this.routes
       .filter((candidate) => candidate.method === method.toUpperCase() && candidate.pattern.test(path))
       .sort((a, b) => b.literalSegments - a.literalSegments)[0];
@@ -117,4 +117,13 @@ function closed(node: unknown): any {
     copy.additionalProperties = false;
   }
   return copy;
+}
+
+/** A path that is not valid percent-encoding stays as sent: it then matches no operation, as on the server. */
+function safeDecodeUri(path: string): string {
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
 }
