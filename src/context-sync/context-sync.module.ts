@@ -5,8 +5,10 @@ import { ArchiveHealthIndicator } from './archive.health';
 import { ArchiverService } from './archiver.service';
 import { ContextSyncService } from './context-sync.service';
 import { LongPollService } from './long-poll.service';
+import { MailboxStatsService } from './mailbox-stats.service';
 import { MailboxRepository } from './mailbox.repository';
 import { RetentionJob } from './retention.job';
+import { ThroughputSampler } from './throughput.sampler';
 
 /** Durable messaging on Redis Streams; exports only its service API. */
 @Module({
@@ -18,7 +20,9 @@ import { RetentionJob } from './retention.job';
     ContextSyncService,
     RetentionJob,
     ArchiveHealthIndicator,
+    MailboxStatsService,
+    ThroughputSampler,
   ],
-  exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator],
+  exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator, MailboxStatsService, ThroughputSampler],
 })
 export class ContextSyncModule {}
