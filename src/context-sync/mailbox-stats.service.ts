@@ -72,9 +72,9 @@ export class MailboxStatsService {
 
   /**
    * Pending per priority of one recipient in one mailbox: entries appended minus entries its group has read, plus
-   * those read but unacknowledged. Entries acknowledged before they were read (`early`, kept per mailbox, not per
-   * priority) are taken off in delivery order, critical first, as a peeking agent acknowledges them; the total is
-   * exact, the split nearly so.
+   * those read but unacknowledged, minus those acknowledged before they were read (`early:<p>`). Mailboxes from
+   * before `early:<p>` was kept have only the total `early`; what it does not explain is taken off in delivery
+   * order, critical first, so the total is always exact.
    */
   private async mailboxState(
     mailbox: MailboxKeys,
@@ -85,12 +85,13 @@ export class MailboxStatsService {
       this.mailboxes.hashAll(mailbox.counters),
       Promise.all(mailbox.streams.map((stream) => this.mailboxes.groupPendingCount(stream, mailbox.group))),
     ]);
-    let early = Number(cursor.early ?? 0);
+    const earlyOf = PRIORITIES.map((_, p) => Number(cursor[`early:${p}`] ?? 0));
+    let unexplained = Number(cursor.early ?? 0) - earlyOf.reduce((total, value) => total + value, 0);
     const pending = PRIORITIES.map((_, p) => {
-      const raw = Math.max(0, Number(stats[`added:${p}`] ?? 0) - Number(cursor[`r:${p}`] ?? 0) + held[p]);
-      const resolved = Math.min(raw, Math.max(0, early));
-      early -= resolved;
-      return raw - resolved;
+      const raw = Number(stats[`added:${p}`] ?? 0) - Number(cursor[`r:${p}`] ?? 0) + held[p] - earlyOf[p];
+      const legacy = Math.min(Math.max(0, raw), Math.max(0, unexplained));
+      unexplained -= legacy;
+      return Math.max(0, raw - legacy);
     });
     return { pending, acked: Number(counters.acked ?? 0), dead: Number(counters.dead ?? 0) };
   }
