@@ -46,7 +46,7 @@ export class ThroughputSampler implements OnApplicationBootstrap, OnModuleDestro
     const points: ThroughputPoint[] = [];
     for (let i = 1; i < this.samples.length; i++) {
       const [before, after] = [this.samples[i - 1], this.samples[i]];
-      if (after.atMs < nowMs - THROUGHPUT_WINDOW_MS) continue;
+      if (after.atMs <= nowMs - THROUGHPUT_WINDOW_MS) continue;
       const seconds = (after.atMs - before.atMs) / 1000;
       points.push({
         at: new Date(after.atMs),

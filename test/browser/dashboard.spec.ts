@@ -39,6 +39,7 @@ describe('the dashboard in a real browser', () => {
   let page: Page;
   const consoleErrors: string[] = [];
   const ids: Record<string, string> = {};
+  let agentToken: string;
 
   beforeAll(async () => {
     if (!existsSync(join(ROOT, 'dist/dashboard/index.html'))) {
@@ -74,7 +75,7 @@ describe('the dashboard in a real browser', () => {
    */
   async function seedDataset(): Promise<void> {
     await seed.call('POST', '/v1/agents', { id: 'nova', capabilities: ['forecast', 'sales'] });
-    await seed.call('POST', '/v1/agents', { id: 'dexter', capabilities: ['support'] });
+    agentToken = (await seed.call('POST', '/v1/agents', { id: 'dexter', capabilities: ['support'] })).token;
     const rex = await seed.call('POST', '/v1/agents', { id: 'rex' });
     for (const priority of ['critical', 'high', 'medium']) {
       await seed.send('nova', 'dexter', { task: `a ${priority} task` }, priority);
@@ -111,8 +112,13 @@ describe('the dashboard in a real browser', () => {
     page.locator('.figure').filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) });
 
   it('signs in: a wrong token is refused and said so, the right one is kept in session storage only', async () => {
-    await page.goto(`${app.url}/dashboard`);
+    const response = await page.goto(`${app.url}/dashboard`);
     expect(page.url()).toBe(`${app.url}/dashboard/`);
+    // Only Brain's own files may run: no inline script, no other origin.
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
     const token = page.getByLabel('Admin token');
     await expect(token.getAttribute('type')).resolves.toBe('password');
     await screenshot('01-sign-in');
@@ -121,16 +127,21 @@ describe('the dashboard in a real browser', () => {
     await token.press('Enter');
     await page.getByRole('alert').filter({ hasText: 'Wrong admin token' }).waitFor();
     await screenshot('02-sign-in-wrong-token');
-    // The browser reports the refused request (401) as a console error: the one expected error of the run.
-    await waitFor(() => consoleErrors.length > 0, 'the 401 to be reported');
-    expect(consoleErrors).toEqual([expect.stringMatching(/401/)]);
+    // An agent's token is a valid token, but not the admin's.
+    await token.fill(agentToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'This is an agent token' }).waitFor();
+    // The browser reports each refused request (401, 403) as a console error: the expected errors of this step.
+    await waitFor(() => consoleErrors.length >= 2, 'the 401 and the 403 to be reported');
+    expect(consoleErrors).toEqual([expect.stringMatching(/401/), expect.stringMatching(/403/)]);
     consoleErrors.length = 0;
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
 
     await token.fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('brain.adminToken'))).toBe(ADMIN_TOKEN);
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate("sessionStorage.getItem('brain.adminToken')")).toBe(ADMIN_TOKEN);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
     expect(await browser.context.cookies()).toEqual([]);
     expect(page.url()).not.toContain(ADMIN_TOKEN);
   });
@@ -188,7 +199,7 @@ describe('the dashboard in a real browser', () => {
       12000,
       200,
     );
-    expect((await cells('dexter'))[7]).toBe('never');
+    expect((await cells('nova'))[7]).toBe('never');
     await screenshot('04-agents');
   });
 

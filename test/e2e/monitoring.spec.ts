@@ -1,6 +1,12 @@
 import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
 
+interface AgentStats {
+  agentId: string;
+  pending: Record<string, number>;
+  pendingMessages: number;
+}
+
 describe('monitoring read routes for the dashboard (e2e)', () => {
   let brain: TestBrain;
   let client: BrainClient;
@@ -28,7 +34,7 @@ describe('monitoring read routes for the dashboard (e2e)', () => {
     const response = await client.get('/v1/stats/agents', ADMIN_TOKEN);
     expect(response.status).toBe(200);
     const byId = Object.fromEntries(
-      (response.body.items as { agentId: string }[]).map((item) => [item.agentId, item]),
+      (response.body.items as AgentStats[]).map((item) => [item.agentId, item]),
     );
     expect(Object.keys(byId)).toEqual(['dexter', 'nova', 'rex']);
     expect(byId.dexter).toEqual({
