@@ -40,11 +40,15 @@ const NAV: { href: string; label: string; views: Route['view'][] }[] = [
 
 function App() {
   const [signedIn, setSignedIn] = useState(() => storedToken() !== null);
+  const [signedOutWhy, setSignedOutWhy] = useState<string>();
   const route = useRoute();
   useEffect(() => {
     whenUnauthorized(() => {
       forgetToken();
       setSignedIn(false);
+      setSignedOutWhy(
+        'Brain no longer accepts the token (it was changed, or Brain restarted with another one).',
+      );
     });
   }, []);
   // Each view's heading takes the focus when the view changes, so keyboard and screen-reader users land on it.
@@ -56,8 +60,10 @@ function App() {
   if (!signedIn) {
     return (
       <SignIn
+        notice={signedOutWhy}
         onSignedIn={(token) => {
           storeToken(token);
+          setSignedOutWhy(undefined);
           setSignedIn(true);
         }}
       />

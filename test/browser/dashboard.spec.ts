@@ -225,6 +225,8 @@ describe('the dashboard in a real browser', () => {
       .getByRole('status')
       .filter({ hasText: `${ids.doomed} is pending again` })
       .waitFor();
+    // The button's row is gone; the keyboard focus stays in its section.
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Dead letters');
     await page.getByText('No dead letters.').waitFor();
     await pendingTable.getByRole('link', { name: ids.doomed }).waitFor();
     const pending = await seed.call('GET', '/v1/agents/rex/messages?count=100');

@@ -29,6 +29,8 @@ export function AgentPage({ agentId }: { agentId: string }) {
       });
       setNotice({ text: `Message ${messageId} is pending again.` });
       setVersion((value) => value + 1);
+      // The button's row is gone: keep keyboard focus in the section instead of losing it to the page.
+      document.getElementById('dead-heading')?.focus();
     } catch (error) {
       setNotice({ text: `Requeue of ${messageId} failed: ${errorText(error)}`, error: true });
     }
@@ -57,7 +59,9 @@ export function AgentPage({ agentId }: { agentId: string }) {
       </section>
 
       <section aria-labelledby="dead-heading">
-        <h2 id="dead-heading">Dead letters</h2>
+        <h2 id="dead-heading" tabIndex={-1}>
+          Dead letters
+        </h2>
         {dead.error && <p class="error">{dead.error}</p>}
         {dead.data && dead.data.items.length === 0 && <p>No dead letters.</p>}
         {dead.data && dead.data.items.length > 0 && (

@@ -3,7 +3,7 @@ import { api, ApiError, Stats } from '../api';
 import { errorText } from '../format';
 
 /** Checks the token against an admin-only route before keeping it. */
-export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) {
+export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn: (token: string) => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -31,6 +31,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: (token: string) => void }) 
   return (
     <main class="sign-in">
       <h1>Brain dashboard</h1>
+      {notice && !error && (
+        <p class="error" role="alert">
+          {notice}
+        </p>
+      )}
       <form onSubmit={(event) => void submit(event)} aria-describedby={error ? 'sign-in-error' : undefined}>
         <label for="admin-token">Admin token</label>
         <input
