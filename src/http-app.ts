@@ -9,6 +9,7 @@ import { jsonBodyProblem } from './common/json-input';
 import { BrainValidationPipe } from './brain/dto/brain-validation.pipe';
 import { setupOpenApi } from './brain/openapi';
 import { BrainConfig } from './config/brain.config';
+import { DASHBOARD_PATH } from './dashboard/serve-dashboard';
 import { generateRequestId } from './infrastructure/logging/request-id';
 
 /** The Fastify adapter with Brain's limits; shared by main.ts and the e2e tests so both run the same server. */
@@ -84,8 +85,24 @@ export function configureHttpApp(app: NestFastifyApplication): void {
       },
     },
   });
+  // The dashboard is Brain's own built scripts and styles: no inline code, no other origin.
+  const dashboardSecurityHeaders = helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // Brain is often reached over plain HTTP inside a cluster: upgrading would break the page's own scripts.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
   fastify.addHook('onRequest', (request, reply, done) => {
-    securityHeaders(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
+    const headers = request.url.startsWith(DASHBOARD_PATH) ? dashboardSecurityHeaders : securityHeaders;
+    headers(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined));
   });
   // While closing, answers tell keep-alive clients to go, so no idle socket holds the process past its answers.
   let closing = false;

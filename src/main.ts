@@ -5,6 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { toBrainConfig } from './config/brain.config';
 import { validateEnvironment } from './config/environment';
+import { serveDashboard } from './dashboard/serve-dashboard';
 import { configureHttpApp, createHttpAdapter } from './http-app';
 
 async function bootstrap(): Promise<void> {
@@ -14,8 +15,11 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
   });
   configureHttpApp(app);
+  await serveDashboard(app);
   await app.listen(config.http.port, config.http.host);
-  new Logger('Brain').log(`Listening on http://${config.http.host}:${config.http.port} (docs at /docs)`);
+  new Logger('Brain').log(
+    `Listening on http://${config.http.host}:${config.http.port} (docs at /docs, dashboard at /dashboard)`,
+  );
 }
 
 bootstrap().catch((error: Error) => {

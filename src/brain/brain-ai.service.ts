@@ -13,6 +13,8 @@ import {
   ShareRequest,
 } from '../context-sync/context-message';
 import { ContextSyncService } from '../context-sync/context-sync.service';
+import { AgentStats, MailboxStatsService } from '../context-sync/mailbox-stats.service';
+import { ThroughputPoint, ThroughputSampler } from '../context-sync/throughput.sampler';
 import { RedisHealthIndicator } from '../infrastructure/redis/redis.health';
 import {
   Insights,
@@ -45,6 +47,8 @@ export class BrainAI {
     private readonly healthCheck: HealthCheckService,
     private readonly redisHealth: RedisHealthIndicator,
     private readonly postgresHealth: TypeOrmHealthIndicator,
+    private readonly mailboxStats: MailboxStatsService,
+    private readonly throughput: ThroughputSampler,
   ) {}
 
   // ---- the seed's ten methods ---------------------------------------------------------------------------------
@@ -118,6 +122,20 @@ export class BrainAI {
     await this.memory.clear();
     await this.contextSync.clear();
     this.logger.warn('all data cleared');
+  }
+
+  // ---- monitoring (the dashboard) ------------------------------------------------------------------------------
+
+  async listAgentStats(): Promise<AgentStats[]> {
+    return this.mailboxStats.listAgentStats();
+  }
+
+  async getAgentStats(agentId: string): Promise<AgentStats> {
+    return this.mailboxStats.agentStats(agentId);
+  }
+
+  getThroughput(): ThroughputPoint[] {
+    return this.throughput.series();
   }
 
   // ---- agents -------------------------------------------------------------------------------------------------

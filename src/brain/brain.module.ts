@@ -10,6 +10,7 @@ import { AgentsController } from './agents.controller';
 import { BrainAI } from './brain-ai.service';
 import { MemoriesController } from './memories.controller';
 import { MessagesController } from './messages.controller';
+import { MonitoringController } from './monitoring.controller';
 import { OperationsController } from './operations.controller';
 
 /**
@@ -18,7 +19,13 @@ import { OperationsController } from './operations.controller';
  */
 @Module({
   imports: [AgentsModule, ContextSyncModule, MemoryModule, TerminusModule, DiscoveryModule],
-  controllers: [AgentsController, MessagesController, MemoriesController, OperationsController],
+  controllers: [
+    AgentsController,
+    MessagesController,
+    MemoriesController,
+    OperationsController,
+    MonitoringController,
+  ],
   providers: [BrainAI, AccessPolicy, BrainAgentRunner],
   exports: [BrainAI],
 })

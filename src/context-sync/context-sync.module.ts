@@ -6,8 +6,10 @@ import { ArchiverService } from './archiver.service';
 import { ContextSyncMetrics } from './context-sync.metrics';
 import { ContextSyncService } from './context-sync.service';
 import { LongPollService } from './long-poll.service';
+import { MailboxStatsService } from './mailbox-stats.service';
 import { MailboxRepository } from './mailbox.repository';
 import { RetentionJob } from './retention.job';
+import { ThroughputSampler } from './throughput.sampler';
 
 /** Durable messaging on Redis Streams; exports only its service API. */
 @Module({
@@ -20,7 +22,9 @@ import { RetentionJob } from './retention.job';
     ContextSyncMetrics,
     RetentionJob,
     ArchiveHealthIndicator,
+    MailboxStatsService,
+    ThroughputSampler,
   ],
-  exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator],
+  exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator, MailboxStatsService, ThroughputSampler],
 })
 export class ContextSyncModule {}

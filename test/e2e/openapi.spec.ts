@@ -24,6 +24,10 @@ const CONTRACT_ROUTES = [
   'get /v1/insights',
   'get /v1/stats',
   'delete /v1/data',
+  // Read routes of the dashboard (issue 16).
+  'get /v1/stats/series',
+  'get /v1/stats/agents',
+  'get /v1/agents/{id}/stats',
 ];
 const PUBLIC_ROUTES = ['get /health/live', 'get /health/ready'];
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];

@@ -49,6 +49,7 @@ for k = 5, #ARGV do
             if id_less(cursor, entry_id) then
               -- Not handed to the group yet (peek mode): remember it; the cursor moves over it below.
               redis.call('HINCRBY', KEYS[7], 'early', 1)
+              redis.call('HINCRBY', KEYS[7], 'early:' .. p, 1)
               early_priorities[p] = true
             else
               redis.call('XACK', stream, group, entry_id)
@@ -80,6 +81,7 @@ for p, _ in pairs(early_priorities) do
     redis.call('HSET', KEYS[7], 'c:' .. p, cursor)
     redis.call('HINCRBY', KEYS[7], 'r:' .. p, steps)
     redis.call('HINCRBY', KEYS[7], 'early', -steps)
+    redis.call('HINCRBY', KEYS[7], 'early:' .. p, -steps)
   end
 end
 return replies

@@ -1,6 +1,7 @@
 -- Reads one recipient's pending messages from one mailbox slot, priority by priority.
 -- KEYS[1..4] the streams, critical .. low     KEYS[5] the recipient's acked hash (message id -> ms | 's' | 'd')
--- KEYS[6] the recipient's cursor hash (c:<p> last entry handed to its group, r:<p> entries read, early)
+-- KEYS[6] the recipient's cursor hash (c:<p> last entry handed to its group, r:<p> entries read,
+--   early and early:<p> entries acknowledged before they were read)
 -- KEYS[7] the recipient's dead-letter stream  KEYS[8] the recipient's counters hash
 -- ARGV[1] mode: 'peek' (change nothing) | 'available' (what a lease could take; change nothing) | 'lease'
 -- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
@@ -108,6 +109,7 @@ for p = 0, 3 do
           if mode == 'lease' then
             redis.call('XACK', stream, group, entry[1])
             redis.call('HINCRBY', KEYS[6], 'early', -1)
+            redis.call('HINCRBY', KEYS[6], 'early:' .. p, -1)
           end
         else
           emit(p, entry, mode == 'lease' and 1 or 0)

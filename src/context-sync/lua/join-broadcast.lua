@@ -15,7 +15,7 @@ for p = 0, 3 do
   local added = redis.call('HGET', KEYS[7], 'added:' .. p) or 0
   pcall(redis.call, 'XGROUP', 'DESTROY', stream, ARGV[1])
   redis.call('XGROUP', 'CREATE', stream, ARGV[1], last)
-  redis.call('HSET', KEYS[6], 'c:' .. p, last, 'r:' .. p, added)
+  redis.call('HSET', KEYS[6], 'c:' .. p, last, 'r:' .. p, added, 'early:' .. p, 0)
   joined[#joined + 1] = last
 end
 redis.call('HSET', KEYS[6], 'early', 0)

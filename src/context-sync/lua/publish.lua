@@ -33,6 +33,7 @@ if ARGV[7] == 'broadcast' and redis.call('HEXISTS', KEYS[3], ARGV[2]) == 1 then
   else
     redis.call('HSET', KEYS[5], ARGV[1], 's')
     redis.call('HINCRBY', KEYS[6], 'early', 1)
+    redis.call('HINCRBY', KEYS[6], 'early:' .. p, 1)
   end
 end
 return {1, location}

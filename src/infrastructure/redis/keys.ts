@@ -90,7 +90,7 @@ export class RedisKeys {
       ackLog: `${base}:acklog`,
       dead: `${base}:dead:${member}`,
       counters: `${base}:counters:${member}`,
-      stats: `${base}:stats`,
+      stats: this.broadcastStats(),
       gate: this.broadcastMembers(),
       group: member,
     };
@@ -98,6 +98,11 @@ export class RedisKeys {
 
   broadcastStreams(): string[] {
     return PRIORITIES.map((priority) => `${this.prefix}:{broadcast}:stream:${priority}`);
+  }
+
+  /** The broadcast slot's stats (added:<priority> = broadcasts ever appended), shared by every member. */
+  broadcastStats(): string {
+    return `${this.prefix}:{broadcast}:stats`;
   }
 
   /** Broadcast members: agent id -> the stream ids at which it joined (it gets broadcasts after those). */
