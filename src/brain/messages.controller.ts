@@ -169,12 +169,13 @@ export class MessagesController {
   @Post('agents/:id/dead-letters/:messageId/requeue')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Make a dead letter pending again, with deliveryCount 0 (that agent, or the admin)',
+    summary:
+      'Make a dead letter pending again, with deliveryCount 0 (that agent, or the admin); 409 if the agent acknowledged it',
   })
   @ApiAgentIdParam('id', 'the recipient')
   @ApiMessageIdParam()
   @ApiOkResponse({ type: ContextMessageResponse })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 409)
   async requeue(
     @Caller() caller: Principal,
     @Param('id', AgentIdPipe) id: string,
