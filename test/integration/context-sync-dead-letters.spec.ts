@@ -142,6 +142,49 @@ describe('ContextSync dead letters by message id', () => {
     const unindexed = fields[fields.indexOf('m') + 1];
     await expect(sync().requeueDeadLetter('dexter', unindexed)).rejects.toMatchObject({ status: 404 });
   });
+
+  it('keeps dead letters past retention: status still names them, an ack resolves one, a requeue revives another', async () => {
+    await sync().registerAgent('omni', 'hash-omni');
+    const direct = await sync().share({ sourceAgent: 'nova', targetAgent: 'omni', context: { n: 1 } });
+    const broadcast = await sync().broadcast({ sourceAgent: 'nova', context: { n: 2 } });
+    await sync().acknowledgeMany('kai', [broadcast.message.id]);
+    await sync().acknowledgeMany('dexter', [broadcast.message.id]);
+    await deadLetter('omni', direct.message.id);
+    await deadLetter('omni', broadcast.message.id);
+    await waitFor(async () => (await sync().getStats()).archiveLag === 0, 'everything archived');
+    const before = await sync().getStats();
+
+    expect(await sync().cleanupOldMessages(Date.now() + 25 * 3600 * 1000)).toBeGreaterThan(0);
+    for (const { message } of [direct, broadcast]) {
+      expect((await sync().getMessage(message.id)).status).toMatchObject({
+        acknowledged: false,
+        pendingFor: [],
+        deadLetteredFor: ['omni'],
+      });
+    }
+    expect((await sync().getStats()).deadLetters).toBe(before.deadLetters);
+
+    expect(await sync().acknowledge(broadcast.message.id, 'omni')).toMatchObject({ acknowledged: true });
+    expect((await sync().listDeadLetters('omni')).map((letter) => letter.id)).toEqual([direct.message.id]);
+    expect((await sync().getStats()).deadLetters).toBe(before.deadLetters - 1);
+    await waitFor(
+      async () => (await sync().getMessage(broadcast.message.id)).status.acknowledgedBy.includes('omni'),
+      'the ack to reach the archive',
+    );
+    expect((await sync().getMessage(broadcast.message.id)).status).toMatchObject({
+      acknowledged: true,
+      acknowledgedBy: ['dexter', 'kai', 'omni'],
+      deadLetteredFor: [],
+    });
+
+    expect(await sync().requeueDeadLetter('omni', direct.message.id)).toMatchObject({ deliveryCount: 0 });
+    expect((await sync().getPendingMessages('omni')).map((m) => m.id)).toEqual([direct.message.id]);
+    expect((await sync().getMessage(direct.message.id)).status).toMatchObject({
+      pendingFor: ['omni'],
+      deadLetteredFor: [],
+    });
+    expect((await sync().getStats()).deadLetters).toBe(before.deadLetters - 2);
+  });
 });
 
 /** A MONITOR connection (plain socket: one line per command, arguments quoted); resolves once it is on. */
