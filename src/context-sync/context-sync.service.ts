@@ -365,15 +365,13 @@ export class ContextSyncService {
             (agentId) => agentId !== message.fromAgent,
           )
         : [message.toAgent];
-    // Trimmed from Redis: a recipient is acknowledged (archive, or an ack not archived yet), dead-lettered, or gone.
+    // Trimmed from Redis: a recipient has acknowledged it (archive, or an ack not archived yet), has it dead, has it
+    // pending as a requeued copy in its direct mailbox, or it is gone for it.
     const inRedis = await Promise.all(
-      candidates.map((agentId) => this.recipientState(messageId, message.toAgent, agentId)),
+      candidates.map((agentId) => this.recipientState(messageId, message.toAgent, agentId, false)),
     );
-    const stateOf = (agentId: string): RecipientState => {
-      const state = inRedis[candidates.indexOf(agentId)];
-      if (acknowledgedBy.includes(agentId) || state === 'acknowledged') return 'acknowledged';
-      return state === 'dead' ? 'dead' : 'gone';
-    };
+    const stateOf = (agentId: string): RecipientState =>
+      acknowledgedBy.includes(agentId) ? 'acknowledged' : (inRedis[candidates.indexOf(agentId)] ?? 'gone');
     const recipients =
       message.toAgent === BROADCAST
         ? [
@@ -408,7 +406,7 @@ export class ContextSyncService {
       recipients = [target];
     }
     const states = await Promise.all(
-      recipients.map((agentId) => this.recipientState(messageId, target, agentId)),
+      recipients.map((agentId) => this.recipientState(messageId, target, agentId, true)),
     );
     if (target !== BROADCAST) {
       // A dead letter left the group's pending list: its count is kept on the dead letter.
@@ -425,24 +423,36 @@ export class ContextSyncService {
   }
 
   /**
-   * One recipient's state of a message that is (or was) in Redis. A broadcast requeued from the dead letters lives
-   * on as a copy in the recipient's direct mailbox ('r'): its state is read there.
+   * One recipient's state of a message; `inStream` says whether its stream entry is still there (deliverable). A
+   * broadcast requeued from the dead letters lives on as a copy in the recipient's direct mailbox: read it there.
    */
-  private async recipientState(messageId: string, target: string, agentId: string): Promise<RecipientState> {
+  private async recipientState(
+    messageId: string,
+    target: string,
+    agentId: string,
+    inStream: boolean,
+  ): Promise<RecipientState> {
     const mailbox = this.mailboxOf(target, agentId);
-    let acked = await this.mailboxes.readAcked(mailbox, messageId);
-    let deadIndexed = mailbox;
+    const acked = await this.mailboxes.readAcked(mailbox, messageId);
     if (target === BROADCAST && (acked === 'r' || acked === null)) {
       const direct = this.mailboxes.keys.agentMailbox(agentId);
-      if (acked === 'r' || (await this.mailboxes.readLocation(direct, messageId)) !== null) {
-        acked = await this.mailboxes.readAcked(direct, messageId);
-        deadIndexed = direct;
-      }
+      const copied = (await this.mailboxes.readLocation(direct, messageId)) !== null;
+      if (copied)
+        return this.stateIn(direct, messageId, await this.mailboxes.readAcked(direct, messageId), true);
+      if (acked === 'r') return 'gone';
     }
+    return this.stateIn(mailbox, messageId, acked, inStream);
+  }
+
+  private async stateIn(
+    mailbox: MailboxKeys,
+    messageId: string,
+    acked: string | null,
+    deliverable: boolean,
+  ): Promise<RecipientState> {
     if (acked !== null && /^\d+$/.test(acked)) return 'acknowledged';
-    if (acked === 'd' || (await this.mailboxes.readDeadLetter(deadIndexed, messageId)) !== null)
-      return 'dead';
-    return 'pending';
+    if (acked === 'd' || (await this.mailboxes.readDeadLetter(mailbox, messageId)) !== null) return 'dead';
+    return deliverable ? 'pending' : 'gone';
   }
 
   async isAcknowledged(messageId: string): Promise<boolean> {

@@ -185,6 +185,34 @@ describe('ContextSync dead letters by message id', () => {
     });
     expect((await sync().getStats()).deadLetters).toBe(before.deadLetters - 2);
   });
+
+  it('a broadcast requeued from the dead letters stays pending for its member after retention trims the original', async () => {
+    await sync().registerAgent('zoe', 'hash-zoe');
+    const { message } = await sync().broadcast({ sourceAgent: 'nova', context: { n: 3 } });
+    for (const agent of ['kai', 'dexter', 'omni']) await sync().acknowledgeMany(agent, [message.id]);
+    await deadLetter('zoe', message.id);
+    const between = Date.now();
+    await waitFor(() => Date.now() > between, 'the clock to move on');
+    await sync().requeueDeadLetter('zoe', message.id);
+    await waitFor(async () => (await sync().getStats()).archiveLag === 0, 'everything archived');
+
+    // Retention takes the original broadcast (older than `between`), not the requeued copy.
+    expect(
+      await sync().cleanupOldMessages(between + environment.config.messages.retentionMs),
+    ).toBeGreaterThan(0);
+    expect((await sync().getMessage(message.id)).status).toMatchObject({
+      acknowledged: false,
+      pendingFor: ['zoe'],
+      deadLetteredFor: [],
+    });
+    expect((await sync().getPendingMessages('zoe')).map((m) => m.id)).toEqual([message.id]);
+    await sync().acknowledge(message.id, 'zoe');
+    expect((await sync().getMessage(message.id)).status).toMatchObject({
+      acknowledged: true,
+      acknowledgedBy: ['dexter', 'kai', 'omni', 'zoe'],
+      pendingFor: [],
+    });
+  });
 });
 
 /** A MONITOR connection (plain socket: one line per command, arguments quoted); resolves once it is on. */
