@@ -358,6 +358,11 @@ export class ContextSyncService {
     const archived = await this.memory.findArchivedMessage(messageId);
     if (!archived) throw new MessageNotFoundError(messageId);
     const { message, acks } = archived;
+    if (!claim) {
+      // The id's claim expires an hour after the retention; an entry the hourly job has not trimmed yet is still live.
+      const live = await this.liveMessage(messageId, message.fromAgent, message.toAgent);
+      if (live) return live;
+    }
     const acknowledgedBy = acks.map((ack) => ack.agentId).sort();
     const candidates =
       message.toAgent === BROADCAST

@@ -213,6 +213,21 @@ describe('ContextSync dead letters by message id', () => {
       pendingFor: [],
     });
   });
+
+  it('reads the live state of a message whose id claim expired before retention trimmed it', async () => {
+    const { message } = await sync().share({ sourceAgent: 'nova', targetAgent: 'kai', context: {} });
+    await waitFor(async () => (await sync().getStats()).archiveLag === 0, 'everything archived');
+    await redis.del(keys.messageClaim(message.id));
+    expect((await sync().getMessage(message.id)).status).toMatchObject({
+      pendingFor: ['kai'],
+      acknowledged: false,
+    });
+    await sync().acknowledge(message.id, 'kai');
+    expect((await sync().getMessage(message.id)).status).toMatchObject({
+      acknowledgedBy: ['kai'],
+      acknowledged: true,
+    });
+  });
 });
 
 /** A MONITOR connection (plain socket: one line per command, arguments quoted); resolves once it is on. */
