@@ -429,7 +429,8 @@ export class ContextSyncService {
 
   /**
    * One recipient's state of a message; `inStream` says whether its stream entry is still there (deliverable). A
-   * broadcast requeued from the dead letters lives on as a copy in the recipient's direct mailbox: read it there.
+   * broadcast requeued from the dead letters ('r') lives on as a copy in the recipient's direct mailbox: read it
+   * there (after retention trimmed the original, with its 'r', only that copy tells).
    */
   private async recipientState(
     messageId: string,
@@ -439,10 +440,9 @@ export class ContextSyncService {
   ): Promise<RecipientState> {
     const mailbox = this.mailboxOf(target, agentId);
     const acked = await this.mailboxes.readAcked(mailbox, messageId);
-    if (target === BROADCAST && (acked === 'r' || acked === null)) {
+    if (target === BROADCAST && (acked === 'r' || (acked === null && !inStream))) {
       const direct = this.mailboxes.keys.agentMailbox(agentId);
-      const copied = (await this.mailboxes.readLocation(direct, messageId)) !== null;
-      if (copied)
+      if ((await this.mailboxes.readLocation(direct, messageId)) !== null)
         return this.stateIn(direct, messageId, await this.mailboxes.readAcked(direct, messageId), true);
       if (acked === 'r') return 'gone';
     }
@@ -456,8 +456,10 @@ export class ContextSyncService {
     deliverable: boolean,
   ): Promise<RecipientState> {
     if (acked !== null && /^\d+$/.test(acked)) return 'acknowledged';
-    if (acked === 'd' || (await this.mailboxes.readDeadLetter(mailbox, messageId)) !== null) return 'dead';
-    return deliverable ? 'pending' : 'gone';
+    if (acked === 'd') return 'dead';
+    if (deliverable) return 'pending';
+    // Trimmed: the acked state went with the entry, but a dead letter outlives it.
+    return (await this.mailboxes.readDeadLetter(mailbox, messageId)) !== null ? 'dead' : 'gone';
   }
 
   async isAcknowledged(messageId: string): Promise<boolean> {
