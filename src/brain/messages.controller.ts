@@ -101,7 +101,10 @@ export class MessagesController {
 
   @Post('messages/:messageId/ack')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Acknowledge a message as its recipient (idempotent)' })
+  @ApiOperation({
+    summary:
+      'Acknowledge a message as its recipient (idempotent); a dead-lettered one leaves the dead letters',
+  })
   @ApiMessageIdParam()
   @ApiOkResponse({ type: AcknowledgementResponse })
   @ApiErrors(400, 403, 404)
@@ -150,7 +153,7 @@ export class MessagesController {
 
   @Get('agents/:id/dead-letters')
   @ApiOperation({
-    summary: `Messages that reached BRAIN_MAX_DELIVERIES without an ack (that agent, or the admin)`,
+    summary: `Messages that reached BRAIN_MAX_DELIVERIES without an ack, newest first, until acknowledged or requeued (that agent, or the admin)`,
   })
   @ApiAgentIdParam('id', 'the recipient')
   @ApiOkResponse({ type: DeadLetterListResponse })
@@ -169,12 +172,13 @@ export class MessagesController {
   @Post('agents/:id/dead-letters/:messageId/requeue')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Make a dead letter pending again, with deliveryCount 0 (that agent, or the admin)',
+    summary:
+      'Make a dead letter pending again, with deliveryCount 0 (that agent, or the admin); 409 if the agent acknowledged it',
   })
   @ApiAgentIdParam('id', 'the recipient')
   @ApiMessageIdParam()
   @ApiOkResponse({ type: ContextMessageResponse })
-  @ApiErrors(400, 403, 404)
+  @ApiErrors(400, 403, 404, 409)
   async requeue(
     @Caller() caller: Principal,
     @Param('id', AgentIdPipe) id: string,

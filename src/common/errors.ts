@@ -45,6 +45,14 @@ export class DeadLetterNotFoundError extends BrainError {
   }
 }
 
+/** A requeue would deliver again a message the agent has acknowledged. */
+export class AlreadyAcknowledgedError extends BrainError {
+  readonly status = 409;
+  constructor(messageId: string, agentId: string) {
+    super(`message '${messageId}' is already acknowledged by agent '${agentId}': it cannot be requeued`);
+  }
+}
+
 export class ForbiddenActionError extends BrainError {
   readonly status = 403;
 }

@@ -23,14 +23,26 @@ export interface ContextMessage {
   deliveryCount: number;
 }
 
+/**
+ * Per recipient, exactly one of: acknowledged, pending (deliverable, not acknowledged), dead-lettered (out of the
+ * pending flow until requeued or acknowledged) — or none of them once retention has trimmed the message unresolved.
+ */
 export interface MessageStatus {
   acknowledged: boolean;
   acknowledgedBy: string[];
   pendingFor: string[];
+  deadLetteredFor: string[];
+  /** Past its ttlSeconds (always false until per-message TTLs exist). */
+  expired: boolean;
 }
 
+export const DEAD_LETTER_REASONS = ['max_deliveries', 'rejected'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
+/** `deliveryCount` is the count when it died; `detail` is the text given with a rejection, else null. */
 export interface DeadLetter extends ContextMessage {
-  reason: 'max_deliveries';
+  reason: DeadLetterReason;
+  detail: string | null;
   deadAt: string;
 }
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import {
   AgentNotFoundError,
+  AlreadyAcknowledgedError,
   DeadLetterNotFoundError,
   InvalidRequestError,
   MessageIdConflictError,
@@ -45,6 +46,9 @@ const MAX_COUNT = 1000;
 const MAX_WAIT_MS = 30000;
 const KNOWN_SENDER_TTL_MS = 5000;
 const KNOWN_SENDERS_MAX = 100_000;
+
+/** A recipient's state of one message; 'gone' once retention trimmed it unresolved (no longer deliverable). */
+type RecipientState = 'acknowledged' | 'pending' | 'dead' | 'gone';
 
 interface Candidate {
   raw: RawPending;
@@ -348,7 +352,10 @@ export class ContextSyncService {
 
   // ---- lookups -------------------------------------------------------------------------------------------
 
-  /** The message, its recipients, and who has acknowledged it. Falls back to the Postgres archive after retention. */
+  /**
+   * The message, its recipients, and each recipient's state. Falls back to the Postgres archive after retention:
+   * a message trimmed from Redis is no longer deliverable, so it is pending for nobody (its dead letters stay).
+   */
   async getMessage(
     messageId: string,
   ): Promise<{ message: ContextMessage; status: MessageStatus; recipients: string[] }> {
@@ -362,21 +369,37 @@ export class ContextSyncService {
     const archived = await this.memory.findArchivedMessage(messageId);
     if (!archived) throw new MessageNotFoundError(messageId);
     const { message, acks } = archived;
+    if (!claim) {
+      // The id's claim expires an hour after the retention; an entry the hourly job has not trimmed yet is still live.
+      const live = await this.liveMessage(messageId, message.fromAgent, message.toAgent);
+      if (live) return live;
+    }
     const acknowledgedBy = acks.map((ack) => ack.agentId).sort();
-    const recipients = message.toAgent === BROADCAST ? acknowledgedBy : [message.toAgent];
+    const candidates =
+      message.toAgent === BROADCAST
+        ? [...(await this.mailboxes.broadcastMembers()).keys()].filter(
+            (agentId) => agentId !== message.fromAgent,
+          )
+        : [message.toAgent];
+    // Trimmed from Redis: a recipient has acknowledged it (archive, or an ack not archived yet), has it dead, has it
+    // pending as a requeued copy in its direct mailbox, or it is gone for it.
+    const inRedis = await Promise.all(
+      candidates.map((agentId) => this.recipientState(messageId, message.toAgent, agentId, false)),
+    );
+    const stateOf = (agentId: string): RecipientState =>
+      acknowledgedBy.includes(agentId) ? 'acknowledged' : (inRedis[candidates.indexOf(agentId)] ?? 'gone');
+    const recipients =
+      message.toAgent === BROADCAST
+        ? [
+            ...new Set([...acknowledgedBy, ...candidates.filter((agentId) => stateOf(agentId) !== 'gone')]),
+          ].sort()
+        : candidates;
+    const status = toStatus(recipients, recipients.map(stateOf));
     return {
-      message: {
-        ...message,
-        toAgent: message.toAgent,
-        timestamp: message.createdAt.toISOString(),
-        deliveryCount: 0,
-      },
+      message: { ...message, timestamp: message.createdAt.toISOString(), deliveryCount: 0 },
       recipients,
-      status: {
-        acknowledged: recipients.every((r) => acknowledgedBy.includes(r)),
-        acknowledgedBy,
-        pendingFor: recipients.filter((r) => !acknowledgedBy.includes(r)),
-      },
+      // A broadcast nobody is known to have received is not "acknowledged by every recipient".
+      status: { ...status, acknowledged: status.acknowledged && recipients.length > 0 },
     };
   }
 
@@ -399,25 +422,55 @@ export class ContextSyncService {
       recipients = [target];
     }
     const states = await Promise.all(
-      recipients.map((agentId) => this.mailboxes.readAcked(this.mailboxOf(target, agentId), messageId)),
+      recipients.map((agentId) => this.recipientState(messageId, target, agentId, true)),
     );
-    const acknowledgedBy = recipients.filter((_, i) => /^\d+$/.test(states[i] ?? ''));
     if (target !== BROADCAST) {
-      message.deliveryCount = await this.mailboxes.deliveryCount(
-        mailbox.streams[priorityIndex(priority)],
-        mailbox.group,
-        entryId,
-      );
+      // A dead letter left the group's pending list: its count is kept on the dead letter.
+      const dead = states[0] === 'dead' ? await this.mailboxes.readDeadLetter(mailbox, messageId) : null;
+      message.deliveryCount = dead
+        ? Number(dead.dc)
+        : await this.mailboxes.deliveryCount(
+            mailbox.streams[priorityIndex(priority)],
+            mailbox.group,
+            entryId,
+          );
     }
-    return {
-      message,
-      recipients,
-      status: {
-        acknowledged: acknowledgedBy.length === recipients.length,
-        acknowledgedBy,
-        pendingFor: recipients.filter((r) => !acknowledgedBy.includes(r)),
-      },
-    };
+    return { message, recipients, status: toStatus(recipients, states) };
+  }
+
+  /**
+   * One recipient's state of a message; `inStream` says whether its stream entry is still there (deliverable). A
+   * broadcast requeued from the dead letters ('r') lives on as a copy in the recipient's direct mailbox: read it
+   * there (after retention trimmed the original, with its 'r', only that copy tells).
+   */
+  private async recipientState(
+    messageId: string,
+    target: string,
+    agentId: string,
+    inStream: boolean,
+  ): Promise<RecipientState> {
+    const mailbox = this.mailboxOf(target, agentId);
+    const acked = await this.mailboxes.readAcked(mailbox, messageId);
+    if (target === BROADCAST && (acked === 'r' || (acked === null && !inStream))) {
+      const direct = this.mailboxes.keys.agentMailbox(agentId);
+      if ((await this.mailboxes.readLocation(direct, messageId)) !== null)
+        return this.stateIn(direct, messageId, await this.mailboxes.readAcked(direct, messageId), true);
+      if (acked === 'r') return 'gone';
+    }
+    return this.stateIn(mailbox, messageId, acked, inStream);
+  }
+
+  private async stateIn(
+    mailbox: MailboxKeys,
+    messageId: string,
+    acked: string | null,
+    deliverable: boolean,
+  ): Promise<RecipientState> {
+    if (acked !== null && /^\d+$/.test(acked)) return 'acknowledged';
+    if (acked === 'd') return 'dead';
+    if (deliverable) return 'pending';
+    // Trimmed: the acked state went with the entry, but a dead letter outlives it.
+    return (await this.mailboxes.readDeadLetter(mailbox, messageId)) !== null ? 'dead' : 'gone';
   }
 
   async isAcknowledged(messageId: string): Promise<boolean> {
@@ -443,23 +496,28 @@ export class ContextSyncService {
       .slice(0, limit);
   }
 
-  /** Makes a dead letter pending again for the agent, with a fresh delivery count. */
+  /**
+   * Makes a dead letter pending again for the agent, with a fresh delivery count. Found by id through the dead-letter
+   * index. A message the agent has acknowledged is never delivered again: 409.
+   */
   async requeueDeadLetter(agentId: string, messageId: string): Promise<ContextMessage> {
     this.checkAgentId(agentId, 'agentId');
     if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
-    const own = await this.mailboxes.requeueOwn(agentId, messageId);
-    if (own.length === 3) {
-      const [p, , flat] = own;
-      return toContextMessage(fieldsOf(flat), priorityAt(p), agentId, 0);
+    let outcome = await this.mailboxes.requeueOwn(agentId, messageId);
+    if (outcome.status === 'missing') {
+      // A broadcast that died for this agent: copy it into the agent's own mailbox, then drop the dead letter.
+      const broadcastMailbox = this.mailboxes.keys.broadcastMailbox(agentId);
+      const fields = await this.mailboxes.readDeadLetter(broadcastMailbox, messageId);
+      if (fields) {
+        outcome = await this.mailboxes.requeueCopy(agentId, messageId, fields);
+        await this.mailboxes.dropBroadcastDeadLetter(broadcastMailbox, messageId);
+      } else if (/^\d+$/.test((await this.mailboxes.readAcked(broadcastMailbox, messageId)) ?? '')) {
+        outcome = { status: 'acknowledged' };
+      }
     }
-    // A broadcast that died for this agent: copy it into the agent's own mailbox, then drop the dead letter.
-    const broadcastMailbox = this.mailboxes.keys.broadcastMailbox(agentId);
-    const dead = await this.mailboxes.newestDeadLetters(broadcastMailbox.dead, 10000);
-    const found = dead.find(([, flat]) => fieldsOf(flat).m === messageId);
-    if (!found) throw new DeadLetterNotFoundError(messageId, agentId);
-    const [p, , flat] = await this.mailboxes.requeueCopy(agentId, messageId, fieldsOf(found[1]));
-    await this.mailboxes.deleteDeadLetter(broadcastMailbox, found[0]);
-    return toContextMessage(fieldsOf(flat), priorityAt(p), agentId, 0);
+    if (outcome.status === 'acknowledged') throw new AlreadyAcknowledgedError(messageId, agentId);
+    if (outcome.status === 'missing') throw new DeadLetterNotFoundError(messageId, agentId);
+    return toContextMessage(outcome.fields, priorityAt(outcome.priorityIndex), agentId, 0);
   }
 
   // ---- operations ----------------------------------------------------------------------------------------
@@ -623,6 +681,18 @@ export class ContextSyncService {
 /** Delivery order: priority first, then age (entry ids are time-ordered across streams). */
 function mergeCandidates(a: Candidate[], b: Candidate[]): Candidate[] {
   return [...a, ...b].sort((x, y) => x.raw[0] - y.raw[0] || compareEntryIds(x.raw[1], y.raw[1]));
+}
+
+function toStatus(recipients: string[], states: RecipientState[]): MessageStatus {
+  const having = (state: RecipientState) => recipients.filter((_, i) => states[i] === state);
+  const acknowledgedBy = having('acknowledged');
+  return {
+    acknowledged: acknowledgedBy.length === recipients.length,
+    acknowledgedBy,
+    pendingFor: having('pending'),
+    deadLetteredFor: having('dead'),
+    expired: false,
+  };
 }
 
 function sum(values: number[]): number {

@@ -4,6 +4,7 @@ import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { MailboxKeys, RedisKeys } from '../infrastructure/redis/keys';
 import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
 import { defineMailboxScripts, runScript } from './mailbox.scripts';
+import { EntryFields, fieldsOf } from './message-codec';
 
 /** A stream entry as a script returned it: [priority index, entry id, delivery count, flat fields]. */
 export type RawPending = [number, string, number, string[]];
@@ -13,6 +14,21 @@ export type StreamEntry = [string, string[]];
 export interface AckOutcome {
   status: 1 | 0 | -1 | -2;
   at: number;
+}
+
+type RawRequeue = [1, number, string, string[]] | [0] | [-1];
+/** requeued: pending again as `entryId`; missing: no such dead letter; acknowledged: the agent acknowledged it. */
+export type RequeueOutcome =
+  | { status: 'requeued'; priorityIndex: number; entryId: string; fields: EntryFields }
+  | { status: 'missing' }
+  | { status: 'acknowledged' };
+
+function toRequeueOutcome(reply: RawRequeue): RequeueOutcome {
+  if (reply[0] === 1) {
+    const [, priorityIndex, entryId, flat] = reply;
+    return { status: 'requeued', priorityIndex, entryId, fields: fieldsOf(flat) };
+  }
+  return reply[0] === 0 ? { status: 'missing' } : { status: 'acknowledged' };
 }
 
 export interface FetchOptions {
@@ -100,7 +116,14 @@ export class MailboxRepository {
     mailbox: MailboxKeys,
     options: FetchOptions,
   ): Promise<{ entries: RawPending[]; newest: string[]; deadLettered: number }> {
-    const keys = [...mailbox.streams, mailbox.acked, mailbox.cursor, mailbox.dead, mailbox.counters];
+    const keys = [
+      ...mailbox.streams,
+      mailbox.acked,
+      mailbox.cursor,
+      mailbox.dead,
+      mailbox.counters,
+      mailbox.deadIndex,
+    ];
     const [entries, newest, deadLettered] = await runScript<[RawPending[], string[], number]>(
       this.redis,
       'fetch',
@@ -134,6 +157,8 @@ export class MailboxRepository {
       mailbox.ackLog,
       mailbox.counters,
       mailbox.gate,
+      mailbox.dead,
+      mailbox.deadIndex,
     ];
     const replies = await runScript<[AckOutcome['status'], string | number][]>(this.redis, 'ack', keys, [
       mailbox.group,
@@ -201,7 +226,13 @@ export class MailboxRepository {
       broadcast.streams.map((stream) => this.redis.xgroup('DESTROY', stream, broadcast.group).catch(() => 0)),
     );
     await this.redis.hdel(this.keys.broadcastMembers(), agentId);
-    await this.redis.del(broadcast.acked, broadcast.cursor, broadcast.dead, broadcast.counters);
+    await this.redis.del(
+      broadcast.acked,
+      broadcast.cursor,
+      broadcast.dead,
+      broadcast.deadIndex,
+      broadcast.counters,
+    );
     await this.redis.del(
       ...direct.streams,
       direct.ids,
@@ -209,6 +240,7 @@ export class MailboxRepository {
       direct.cursor,
       direct.ackLog,
       direct.dead,
+      direct.deadIndex,
       direct.counters,
     );
     await this.redis.srem(this.keys.agentRegistry(), agentId);
@@ -242,18 +274,23 @@ export class MailboxRepository {
     return await this.redis.xrevrange(deadStream, '+', '-', 'COUNT', count);
   }
 
-  async requeueOwn(agentId: string, messageId: string): Promise<[number, string, string[]] | []> {
-    const mailbox = this.keys.agentMailbox(agentId);
-    return runScript(this.redis, 'requeue', this.requeueKeys(mailbox), [messageId, 'own']);
+  /** One dead letter of the mailbox's recipient, found by message id through the index (no scan). */
+  async readDeadLetter(mailbox: MailboxKeys, messageId: string): Promise<EntryFields | null> {
+    const entryId = await this.redis.hget(mailbox.deadIndex, messageId);
+    const flat = entryId ? await this.readEntry(mailbox.dead, entryId) : null;
+    return flat ? fieldsOf(flat) : null;
   }
 
-  async requeueCopy(
-    agentId: string,
-    messageId: string,
-    fields: Record<string, string>,
-  ): Promise<[number, string, string[]]> {
+  async requeueOwn(agentId: string, messageId: string): Promise<RequeueOutcome> {
     const mailbox = this.keys.agentMailbox(agentId);
-    return runScript(this.redis, 'requeue', this.requeueKeys(mailbox), [
+    const keys = this.requeueKeys(mailbox);
+    return toRequeueOutcome(await runScript<RawRequeue>(this.redis, 'requeue', keys, [messageId, 'own']));
+  }
+
+  /** Makes a copy of a broadcast dead letter pending in the agent's direct mailbox (idempotent). */
+  async requeueCopy(agentId: string, messageId: string, fields: EntryFields): Promise<RequeueOutcome> {
+    const mailbox = this.keys.agentMailbox(agentId);
+    const reply = await runScript<RawRequeue>(this.redis, 'requeue', this.requeueKeys(mailbox), [
       messageId,
       'copy',
       fields.f,
@@ -262,15 +299,24 @@ export class MailboxRepository {
       fields.ts,
       fields.pr,
     ]);
+    return toRequeueOutcome(reply);
   }
 
-  async deleteDeadLetter(mailbox: MailboxKeys, entryId: string): Promise<void> {
-    const removed = await this.redis.xdel(mailbox.dead, entryId);
-    if (removed > 0) await this.redis.hincrby(mailbox.counters, 'dead', -1);
+  /** Removes a requeued broadcast dead letter of the mailbox's recipient (see drop-dead-letter.lua). */
+  async dropBroadcastDeadLetter(mailbox: MailboxKeys, messageId: string): Promise<void> {
+    const keys = [mailbox.dead, mailbox.deadIndex, mailbox.acked, mailbox.counters];
+    await runScript<number>(this.redis, 'drop-dead-letter', keys, [messageId]);
   }
 
   private requeueKeys(mailbox: MailboxKeys): string[] {
-    return [...mailbox.streams, mailbox.ids, mailbox.acked, mailbox.dead, mailbox.counters];
+    return [
+      ...mailbox.streams,
+      mailbox.ids,
+      mailbox.acked,
+      mailbox.dead,
+      mailbox.counters,
+      mailbox.deadIndex,
+    ];
   }
 
   /** Trims one stream (see trim.lua); `recipients` are the mailboxes (one per recipient) that read it. */

@@ -9,12 +9,13 @@ import type { RedisClient } from '../infrastructure/redis/redis.constants';
  */
 const SCRIPTS = {
   publish: 6,
-  fetch: 8,
-  ack: 10,
+  fetch: 9,
+  ack: 12,
   'register-agent': 6,
   'join-broadcast': 7,
   trim: 2,
-  requeue: 8,
+  requeue: 9,
+  'drop-dead-letter': 4,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 

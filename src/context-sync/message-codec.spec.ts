@@ -51,6 +51,15 @@ describe('message codec', () => {
     });
   });
 
+  it('reads a dead letter without detail as detail null, and a rejection with its detail', () => {
+    const base = { ...stored, pr: '2', dc: '1', deadAt: '0' };
+    expect(toDeadLetter({ ...base, reason: 'max_deliveries' }, 'dexter').detail).toBeNull();
+    expect(toDeadLetter({ ...base, reason: 'rejected', detail: 'bad input' }, 'dexter')).toMatchObject({
+      reason: 'rejected',
+      detail: 'bad input',
+    });
+  });
+
   it('compares stream ids numerically, not as text', () => {
     expect(compareEntryIds('9-0', '10-0')).toBeLessThan(0);
     expect(compareEntryIds('10-2', '10-10')).toBeLessThan(0);

@@ -3,6 +3,7 @@ import {
   BROADCAST,
   ContextMessage,
   DeadLetter,
+  DeadLetterReason,
   PRIORITIES,
   Priority,
 } from './context-message';
@@ -73,7 +74,8 @@ export function toContextMessage(
 export function toDeadLetter(fields: EntryFields, mailboxOwner: string): DeadLetter {
   return {
     ...toContextMessage(fields, priorityAt(Number(fields.pr)), mailboxOwner, Number(fields.dc)),
-    reason: 'max_deliveries',
+    reason: fields.reason as DeadLetterReason,
+    detail: fields.detail ? fields.detail : null,
     deadAt: new Date(Number(fields.deadAt)).toISOString(),
   };
 }

@@ -58,7 +58,13 @@ describe('two replicas on a Redis Cluster', () => {
       expect((await replica.get('/v1/agents/dexter/messages?count=100', dexter)).body.items).toEqual([]);
     }
     const status = await one.get(`/v1/messages/${sent[0]}`, nova);
-    expect(status.body.status).toEqual({ acknowledged: true, acknowledgedBy: ['dexter'], pendingFor: [] });
+    expect(status.body.status).toEqual({
+      acknowledged: true,
+      acknowledgedBy: ['dexter'],
+      pendingFor: [],
+      deadLetteredFor: [],
+      expired: false,
+    });
   });
 
   it('runs the hourly jobs once when both replicas are forced to run them at the same time', async () => {

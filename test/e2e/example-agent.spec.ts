@@ -72,7 +72,13 @@ describe('example agent module (e2e)', () => {
       const response = await client.get(`/v1/messages/${sent.body.id as string}`, nova);
       return response.body.status.acknowledged ? response.body.status : undefined;
     }, 'the echo agent to acknowledge');
-    expect(status).toEqual({ acknowledged: true, acknowledgedBy: ['echo'], pendingFor: [] });
+    expect(status).toEqual({
+      acknowledged: true,
+      acknowledgedBy: ['echo'],
+      pendingFor: [],
+      deadLetteredFor: [],
+      expired: false,
+    });
   });
 
   it('acknowledges broadcasts without answering them', async () => {

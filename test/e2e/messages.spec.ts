@@ -186,6 +186,8 @@ describe('messages API (e2e)', () => {
         acknowledged: false,
         acknowledgedBy: ['dexter'],
         pendingFor: ['kai'],
+        deadLetteredFor: [],
+        expired: false,
       });
     });
 
@@ -391,7 +393,13 @@ describe('messages API (e2e)', () => {
         expect(response.status).toBe(200);
         expect(response.body).toEqual({
           ...message.body,
-          status: { acknowledged: false, acknowledgedBy: [], pendingFor: ['dexter'] },
+          status: {
+            acknowledged: false,
+            acknowledgedBy: [],
+            pendingFor: ['dexter'],
+            deadLetteredFor: [],
+            expired: false,
+          },
         });
       }
       const stranger = await client.get(`/v1/messages/${id}`, token.kai);
@@ -403,6 +411,8 @@ describe('messages API (e2e)', () => {
         acknowledged: true,
         acknowledgedBy: ['dexter'],
         pendingFor: [],
+        deadLetteredFor: [],
+        expired: false,
       });
     });
 
@@ -446,8 +456,9 @@ describe('dead letters (e2e)', () => {
     expect(letters.body.items).toEqual([
       {
         ...message.body,
-        deliveryCount: expect.any(Number),
+        deliveryCount: 2,
         reason: 'max_deliveries',
+        detail: null,
         deadAt: expect.stringMatching(ISO),
       },
     ]);

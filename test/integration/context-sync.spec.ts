@@ -155,7 +155,13 @@ describe('ContextSync on real Redis and Postgres', () => {
     expect(ids(await sync().getPendingMessages('dexter'))).toContain(message.id);
     const { status, recipients } = await sync().getMessage(message.id);
     expect(recipients).toEqual(['dexter', 'kai', 'nova']);
-    expect(status).toEqual({ acknowledged: false, acknowledgedBy: ['nova'], pendingFor: ['dexter', 'kai'] });
+    expect(status).toEqual({
+      acknowledged: false,
+      acknowledgedBy: ['nova'],
+      pendingFor: ['dexter', 'kai'],
+      deadLetteredFor: [],
+      expired: false,
+    });
     await expect(sync().acknowledge(message.id, 'latecomer')).rejects.toMatchObject({ status: 404 });
     await expect(sync().acknowledge(message.id, 'omni')).rejects.toMatchObject({ status: 404 });
 
@@ -257,7 +263,8 @@ describe('ContextSync on real Redis and Postgres', () => {
     const again = await sync().getPendingMessages('flaky', { consumer: 'c2' });
     expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([[message.id, 1]]);
     await sync().acknowledge(message.id, 'flaky');
-    await expect(sync().requeueDeadLetter('flaky', message.id)).rejects.toMatchObject({ status: 404 });
+    // Acknowledged: a requeue would deliver it again (contract v1.1, "Consumers").
+    await expect(sync().requeueDeadLetter('flaky', message.id)).rejects.toMatchObject({ status: 409 });
   });
 
   it('keeps priority order with 10,000 low messages queued before one critical', async () => {

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, Matches } from 'class-validator';
-import type {
-  Acknowledgement,
-  ContextMessage,
-  DeadLetter,
-  MessageStatus,
+import {
+  type Acknowledgement,
+  type ContextMessage,
+  type DeadLetter,
+  DEAD_LETTER_REASONS,
+  type DeadLetterReason,
+  type MessageStatus,
 } from '../../context-sync/context-message';
 import { AGENT_ID_PATTERN, PRIORITIES, Priority } from '../../infrastructure/redis/keys';
 import {
@@ -173,8 +175,23 @@ export class MessageStatusResponse {
   @ApiProperty({ type: [String], example: ['nova'] })
   acknowledgedBy: string[];
 
-  @ApiProperty({ type: [String], example: ['dexter'] })
+  @ApiProperty({
+    type: [String],
+    example: ['dexter'],
+    description:
+      'recipients for whom it is deliverable and not yet acknowledged (dead-lettered ones are not listed)',
+  })
   pendingFor: string[];
+
+  @ApiProperty({
+    type: [String],
+    example: [],
+    description: 'recipients for whom it is among the dead letters, not acknowledged',
+  })
+  deadLetteredFor: string[];
+
+  @ApiProperty({ type: Boolean, example: false, description: 'past its ttlSeconds: pending for nobody' })
+  expired: boolean;
 }
 
 export class MessageWithStatusResponse extends ContextMessageResponse {
@@ -183,8 +200,21 @@ export class MessageWithStatusResponse extends ContextMessageResponse {
 }
 
 export class DeadLetterResponse extends ContextMessageResponse {
-  @ApiProperty({ enum: ['max_deliveries'] })
-  reason: 'max_deliveries';
+  @ApiProperty({
+    enum: DEAD_LETTER_REASONS,
+    example: 'max_deliveries',
+    description:
+      'max_deliveries: BRAIN_MAX_DELIVERIES reached without an ack; rejected: a nack with requeue false',
+  })
+  reason: DeadLetterReason;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description: 'the reason text given with a rejection; null for max_deliveries',
+  })
+  detail: string | null;
 
   @ApiProperty({ format: 'date-time', example: '2025-11-13T14:03:00.000Z' })
   deadAt: string;
@@ -250,6 +280,8 @@ export function toMessageWithStatusResponse(
       acknowledged: status.acknowledged,
       acknowledgedBy: status.acknowledgedBy,
       pendingFor: status.pendingFor,
+      deadLetteredFor: status.deadLetteredFor,
+      expired: status.expired,
     },
   };
 }
@@ -259,6 +291,7 @@ export function toDeadLetterListResponse(letters: DeadLetter[]): DeadLetterListR
     items: letters.map((letter) => ({
       ...toContextMessageResponse(letter),
       reason: letter.reason,
+      detail: letter.detail,
       deadAt: letter.deadAt,
     })),
     nextCursor: null,

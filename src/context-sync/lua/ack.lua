@@ -1,7 +1,11 @@
--- Acknowledges messages for one recipient in one mailbox slot, a batch at a time. Idempotent.
--- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index   KEYS[6] the recipient's acked hash
+-- Acknowledges messages for one recipient in one mailbox slot, a batch at a time. Idempotent. Acknowledging a
+-- dead-lettered message resolves it: it leaves the recipient's dead letters.
+-- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index
+-- KEYS[6] the recipient's acked hash: message id -> ack ms | 's' its own broadcast | 'd' dead-lettered
+--   | 'r' a broadcast dead letter requeued into the recipient's direct mailbox (its state lives there now)
 -- KEYS[7] the recipient's cursor hash        KEYS[8] the slot's ack log (stream, for the archiver)
 -- KEYS[9] the recipient's counters hash      KEYS[10] broadcast: the members hash | direct: unused (the meta key)
+-- KEYS[11] the recipient's dead-letter stream KEYS[12] its dead-letter index (message id -> entry id in KEYS[11])
 -- ARGV[1] consumer group  ARGV[2] recipient agent id  ARGV[3] now ms  ARGV[4] 'direct' | 'broadcast'
 -- ARGV[5..] message ids
 -- Reply: per message id, {status, ms}: 1 acknowledged now | 0 acknowledged before (ms = then)
@@ -14,55 +18,74 @@ if ARGV[4] == 'broadcast' then
 end
 local replies = {}
 local early_priorities = {}
-local acked_now = 0
+local acked_now, dead_resolved = 0, 0
+
+-- Records the ack for the archiver and takes the message out of the dead letters if it is there.
+-- `remember` is false when the stream entry is gone (retention): nothing is left to mark resolved.
+local function record(message_id, remember)
+  if acked_now == 0 and redis.call('EXISTS', KEYS[8]) == 0 then
+    -- The ack log is created with the first ack it records (a refused ack leaves no key behind).
+    redis.call('XGROUP', 'CREATE', KEYS[8], 'archive', '0', 'MKSTREAM')
+  end
+  if remember then redis.call('HSET', KEYS[6], message_id, now) end
+  acked_now = acked_now + 1
+  redis.call('XADD', KEYS[8], '*', 'm', message_id, 'a', agent, 'at', now)
+  local dead_id = redis.call('HGET', KEYS[12], message_id)
+  if dead_id then
+    redis.call('HDEL', KEYS[12], message_id)
+    dead_resolved = dead_resolved + redis.call('XDEL', KEYS[11], dead_id)
+  end
+end
+
 for k = 5, #ARGV do
   local message_id = ARGV[k]
   local reply = {-1, 0}
   local location = redis.call('HGET', KEYS[5], message_id)
+  local found, p, entry_id = nil, nil, nil
   if location then
     local parts = split_words(location)
-    local p, entry_id = tonumber(parts[1]), parts[2]
-    local stream = KEYS[p + 1]
-    local found = redis.call('XRANGE', stream, entry_id, entry_id)
-    if #found > 0 then
-      local recipient = true
-      if ARGV[4] == 'broadcast' then
-        -- Recipients of a broadcast: members that joined before it, except its sender.
-        recipient = joined ~= nil and id_less(joined[p + 1], entry_id) and field(found[1], 'f') ~= agent
-      end
-      if not recipient then
-        reply = {-2, 0}
+    p, entry_id = tonumber(parts[1]), parts[2]
+    local entries = redis.call('XRANGE', KEYS[p + 1], entry_id, entry_id)
+    if #entries > 0 then found = entries[1] end
+  end
+  if found then
+    local recipient = true
+    if ARGV[4] == 'broadcast' then
+      -- Recipients of a broadcast: members that joined before it, except its sender.
+      recipient = joined ~= nil and id_less(joined[p + 1], entry_id) and field(found, 'f') ~= agent
+    end
+    if not recipient then
+      reply = {-2, 0}
+    else
+      local before = redis.call('HGET', KEYS[6], message_id)
+      if before and before ~= 'd' and before ~= 'r' then
+        reply = {0, before}
       else
-        local before = redis.call('HGET', KEYS[6], message_id)
-        if before and before ~= 'd' then
-          reply = {0, before}
-        else
-          if acked_now == 0 and redis.call('EXISTS', KEYS[8]) == 0 then
-            -- The ack log is created with the first ack it records (a refused ack leaves no key behind).
-            redis.call('XGROUP', 'CREATE', KEYS[8], 'archive', '0', 'MKSTREAM')
+        record(message_id, true)
+        if not before then
+          local stream = KEYS[p + 1]
+          local cursor = redis.call('HGET', KEYS[7], 'c:' .. p) or '0-0'
+          if id_less(cursor, entry_id) then
+            -- Not handed to the group yet (peek mode): remember it; the cursor moves over it below.
+            redis.call('HINCRBY', KEYS[7], 'early', 1)
+            redis.call('HINCRBY', KEYS[7], 'early:' .. p, 1)
+            early_priorities[p] = true
+          else
+            redis.call('XACK', stream, group, entry_id)
           end
-          redis.call('HSET', KEYS[6], message_id, now)
-          acked_now = acked_now + 1
-          redis.call('XADD', KEYS[8], '*', 'm', message_id, 'a', agent, 'at', now)
-          if before ~= 'd' then
-            local cursor = redis.call('HGET', KEYS[7], 'c:' .. p) or '0-0'
-            if id_less(cursor, entry_id) then
-              -- Not handed to the group yet (peek mode): remember it; the cursor moves over it below.
-              redis.call('HINCRBY', KEYS[7], 'early', 1)
-              redis.call('HINCRBY', KEYS[7], 'early:' .. p, 1)
-              early_priorities[p] = true
-            else
-              redis.call('XACK', stream, group, entry_id)
-            end
-          end
-          reply = {1, now}
         end
+        reply = {1, now}
       end
     end
+  elseif redis.call('HEXISTS', KEYS[12], message_id) == 1 then
+    -- Trimmed from the stream by retention, but still among this recipient's dead letters.
+    record(message_id, false)
+    reply = {1, now}
   end
   replies[#replies + 1] = reply
 end
 if acked_now > 0 then redis.call('HINCRBY', KEYS[9], 'acked', acked_now) end
+if dead_resolved > 0 then redis.call('HINCRBY', KEYS[9], 'dead', -dead_resolved) end
 
 -- Move each touched cursor over every resolved entry directly after it, so the next peek starts at the first
 -- unresolved one instead of skipping acknowledged entries again and again.

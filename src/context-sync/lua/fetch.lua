@@ -3,6 +3,7 @@
 -- KEYS[6] the recipient's cursor hash (c:<p> last entry handed to its group, r:<p> entries read,
 --   early and early:<p> entries acknowledged before they were read)
 -- KEYS[7] the recipient's dead-letter stream  KEYS[8] the recipient's counters hash
+-- KEYS[9] the recipient's dead-letter index (message id -> entry id in KEYS[7])
 -- ARGV[1] mode: 'peek' (change nothing) | 'available' (what a lease could take; change nothing) | 'lease'
 -- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
 -- ARGV[6] now ms  ARGV[7..10] how many to take of each priority
@@ -30,7 +31,8 @@ local function bury(stream, p, entry, deliveries)
   for _, extra in ipairs({'pr', tostring(p), 'reason', 'max_deliveries', 'deadAt', now, 'dc', tostring(deliveries)}) do
     copy[#copy + 1] = extra
   end
-  redis.call('XADD', KEYS[7], '*', unpack(copy))
+  local dead_id = redis.call('XADD', KEYS[7], '*', unpack(copy))
+  redis.call('HSET', KEYS[9], field(entry, 'm'), dead_id)
   redis.call('XACK', stream, group, entry[1])
   redis.call('HSET', KEYS[5], field(entry, 'm'), 'd')
   redis.call('HINCRBY', KEYS[8], 'dead', 1)

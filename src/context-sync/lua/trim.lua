@@ -2,7 +2,8 @@
 -- - by length: entries beyond the limit, but only those every recipient has resolved (acknowledged or buried),
 --   so a recipient that falls behind never loses a pending message before the retention runs out;
 -- - by age: every archived entry older than the given id (the retention).
--- Removes the trimmed entries' ids from the slot's indexes.
+-- Removes the trimmed entries' ids from the slot's indexes and from every recipient's pending count. Dead letters
+-- are copies: they stay.
 -- KEYS[1] the stream   KEYS[2] the slot's ids index
 -- ARGV[1] max length (0 = no length limit)   ARGV[2] entries older than this id go ('0-0' = no age limit)
 -- ARGV[3] at most this many entries per call   ARGV[4] the stream's priority index
@@ -60,12 +61,33 @@ if cut == '0-0' then return 0 end
 
 local doomed = redis.call('XRANGE', stream, '-', '(' .. cut, 'COUNT', limit)
 if #doomed == 0 then return 0 end
-for _, entry in ipairs(doomed) do
+local doomed_ids, current = {}, {}
+for i, entry in ipairs(doomed) do
+  doomed_ids[i] = entry[1]
   local message_id = field(entry, 'm')
   local location = redis.call('HGET', KEYS[2], message_id)
-  -- only if the index still points here (a requeued message points at its new entry)
-  if location and split_words(location)[2] == entry[1] then redis.call('HDEL', KEYS[2], message_id) end
-  for _, recipient in ipairs(recipients) do redis.call('HDEL', recipient.acked, message_id) end
+  -- A requeued message's id points at its newer entry: that one, and the acked state of the id, stay.
+  current[i] = not location or split_words(location)[2] == entry[1]
+  if location and current[i] then redis.call('HDEL', KEYS[2], message_id) end
+end
+-- Trimmed entries are no longer deliverable: per recipient, the pending count (added - read + held - early, see
+-- ContextSyncService.mailboxState) must drop them. Unread ones count as read (and, if acknowledged before they were
+-- read, leave `early`); leased ones leave the group's pending list.
+for _, recipient in ipairs(recipients) do
+  local cursor = redis.call('HGET', recipient.cursor, 'c:' .. p) or '0-0'
+  local unread, early = 0, 0
+  for i, entry in ipairs(doomed) do
+    if current[i] then
+      local was_resolved = redis.call('HDEL', recipient.acked, field(entry, 'm')) == 1
+      if id_less(cursor, entry[1]) then
+        unread = unread + 1
+        if was_resolved then early = early + 1 end
+      end
+    end
+  end
+  if unread > 0 then redis.call('HINCRBY', recipient.cursor, 'r:' .. p, unread) end
+  if early > 0 then redis.call('HINCRBY', recipient.cursor, 'early', -early) end
+  pcall(redis.call, 'XACK', stream, recipient.group, unpack(doomed_ids))
 end
 redis.call('XTRIM', stream, 'MINID', next_id(doomed[#doomed][1]))
 return #doomed

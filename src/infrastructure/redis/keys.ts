@@ -45,6 +45,8 @@ export interface MailboxKeys {
   ackLog: string;
   /** Dead letters of this recipient (stream). */
   dead: string;
+  /** Message id -> entry id in `dead`: finds a dead letter by id without scanning `dead`. Same slot as `dead`. */
+  deadIndex: string;
   /** Counters (acknowledged, dead) of this recipient. */
   counters: string;
   /** The slot's stats (added:<priority> = entries ever appended). For a direct mailbox, the counters hash. */
@@ -70,6 +72,7 @@ export class RedisKeys {
       cursor: `${base}:cursor`,
       ackLog: `${base}:acklog`,
       dead: `${base}:dead`,
+      deadIndex: `${base}:deadidx`,
       counters: `${base}:counters`,
       stats: `${base}:counters`,
       gate: `${base}:meta`,
@@ -89,6 +92,7 @@ export class RedisKeys {
       cursor: `${base}:cursor:${member}`,
       ackLog: `${base}:acklog`,
       dead: `${base}:dead:${member}`,
+      deadIndex: `${base}:deadidx:${member}`,
       counters: `${base}:counters:${member}`,
       stats: this.broadcastStats(),
       gate: this.broadcastMembers(),
