@@ -94,7 +94,8 @@ export class SqlParams {
 }
 
 /**
- * At most `limit` records and at most `maxBytes` of JSON, except that a first record larger than that is returned
+ * At most `limit` records and at most `maxBytes` of JSON (sizes are exact but for the contexts', which are upper
+ * bounds), except that a first record larger than that is returned
  * alone, so paging always moves on. `nextCursor` continues right after the last record returned.
  */
 export function toRecordPage(rows: RecordRow[], limit: number, maxBytes: number): Page<MemoryRecord> {
@@ -103,7 +104,9 @@ export function toRecordPage(rows: RecordRow[], limit: number, maxBytes: number)
   let last: RecordRow | undefined;
   for (const row of rows.slice(0, limit)) {
     const record = toMemoryRecord(row);
-    const size = Buffer.byteLength(JSON.stringify(record)) + 1;
+    // The context is not serialised here: its stored JSON text (Postgres adds a space after each ':' and ',') is
+    // never shorter than the JSON sent. The 0 standing in for it counts as the comma between records.
+    const size = Buffer.byteLength(JSON.stringify({ ...record, context: 0 })) + row.bytes;
     if (last && bytes + size > maxBytes) break;
     items.push(record);
     bytes += size;

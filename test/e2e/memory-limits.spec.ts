@@ -197,12 +197,14 @@ describe('memory limits and correctness (e2e)', () => {
   });
 
   it('stops pages at BRAIN_MAX_PAGE_BYTES; 20 concurrent big pages starve neither publishes nor readiness', async () => {
-    // 160 records of 256 KB: 40 MB behind one query.
+    // 160 records of 256 KB: 40 MB behind one query (all after bulk registered, record 1 the newest).
+    const registered = (await client.get('/v1/agents/bulk', ADMIN_TOKEN)).body.createdAt as string;
     await sql(
       `INSERT INTO memories (id, agent_id, context, created_at)
        SELECT gen_random_uuid(), 'bulk', jsonb_build_object('n', g, 'blob', repeat('b', 262000)),
-              now() - g * interval '1 ms'
+              $1::timestamptz + (200 - g) * interval '1 ms'
        FROM generate_series(1, 160) g`,
+      [registered],
     );
     const rssBefore = process.memoryUsage().rss;
     let rssPeak = rssBefore;
