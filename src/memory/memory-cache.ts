@@ -75,18 +75,18 @@ export class MemoryCache {
   /**
    * Keeps `page` for a short while, and never past the moment its first record expires: an expired record must
    * not come back from the cache either. `firstExpiry` is the earliest expiry of the rows read for it. Pages too
-   * large, or beyond what `reader` may still add, are not kept.
+   * large, or beyond what `reader` may still add, are not kept; `contextBytes` (the stored size of the records'
+   * contexts) tells a large page before it is serialised.
    */
   async store(
-    agentId: string,
-    version: string,
-    queryHash: string,
+    key: { agentId: string; version: string; queryHash: string },
     page: Page<MemoryRecord>,
-    firstExpiry: Date | null,
+    sizes: { contextBytes: number; firstExpiry: Date | null },
     reader: MemoryViewer,
   ): Promise<void> {
+    const { firstExpiry } = sizes;
     const ttlMs = Math.min(ENTRY_TTL_MS, firstExpiry ? firstExpiry.getTime() - Date.now() : ENTRY_TTL_MS);
-    if (ttlMs <= 0) return;
+    if (ttlMs <= 0 || sizes.contextBytes > MAX_CACHED_PAGE_BYTES) return;
     const json = JSON.stringify(page);
     const bytes = Buffer.byteLength(json);
     if (bytes > MAX_CACHED_PAGE_BYTES) return;
@@ -95,8 +95,8 @@ export class MemoryCache {
       // The window starts with the reader's first entry; INCRBY keeps the key's TTL.
       await this.redis.set(budgetKey, '0', 'PX', ENTRY_TTL_MS, 'NX');
       if ((await this.redis.incrby(budgetKey, bytes)) > READER_CACHE_BUDGET_BYTES) return;
-      const key = this.keys.memoryCacheEntry(agentId, version, queryHash);
-      await this.redis.set(key, json, 'PX', ttlMs);
+      const entry = this.keys.memoryCacheEntry(key.agentId, key.version, key.queryHash);
+      await this.redis.set(entry, json, 'PX', ttlMs);
     } catch (error) {
       this.logger.debug(`cache write skipped: ${(error as Error).message}`);
     }

@@ -146,7 +146,9 @@ export class MemoryService {
     if (cached.version && !query.cursor) {
       const expiries = rows.map((row) => row.expires_at).filter((at): at is Date => at !== null);
       const firstExpiry = expiries.length ? new Date(Math.min(...expiries.map(Number))) : null;
-      await this.cache.store(agentId, cached.version, queryHash, page, firstExpiry, viewer);
+      const contextBytes = rows.slice(0, page.items.length).reduce((sum, row) => sum + row.bytes, 0);
+      const key = { agentId, version: cached.version, queryHash };
+      await this.cache.store(key, page, { contextBytes, firstExpiry }, viewer);
     }
     return page;
   }
