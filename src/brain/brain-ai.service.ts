@@ -83,12 +83,18 @@ export class BrainAI {
   async getAgentHistory(
     agentId: string,
     page: PageQuery = { limit: DEFAULT_PAGE_LIMIT },
+    viewer: MemoryViewer = { admin: true },
   ): Promise<Page<MemoryRecord>> {
-    return this.memory.getHistory(agentId, page);
+    return this.memory.getHistory(agentId, page, viewer);
   }
 
-  async getCrossAgentInsights(since?: Date, until?: Date): Promise<Insights> {
-    return this.memory.getInsights(since, until);
+  /** Activity in a window, as `viewer` may see it (an agent: its own traffic and what is shared; admin: all). */
+  async getCrossAgentInsights(
+    since?: Date,
+    until?: Date,
+    viewer: MemoryViewer = { admin: true },
+  ): Promise<Insights> {
+    return this.memory.getInsights(since, until, viewer);
   }
 
   async getStats(): Promise<ContextSyncStats> {
@@ -197,7 +203,8 @@ export class BrainAI {
     a: string,
     b: string,
     page: PageQuery = { limit: DEFAULT_PAGE_LIMIT },
+    viewer: MemoryViewer = { admin: true },
   ): Promise<Page<MemoryRecord>> {
-    return this.memory.getConversation(a, b, page);
+    return this.memory.getConversation(a, b, page, viewer);
   }
 }

@@ -55,8 +55,9 @@ export class MemoriesController {
     @Param('id', AgentIdPipe) id: string,
     @Query() query: MemoryQueryRequest,
   ): Promise<MemoryRecordPageResponse> {
-    const viewer: MemoryViewer = caller.kind === 'admin' ? { admin: true } : { agentId: caller.agentId };
-    return toMemoryRecordPageResponse(await this.brain.queryContext(id, viewer, toMemoryQuery(query)));
+    return toMemoryRecordPageResponse(
+      await this.brain.queryContext(id, viewerOf(caller), toMemoryQuery(query)),
+    );
   }
 
   @Get('agents/:id/history')
@@ -73,7 +74,9 @@ export class MemoriesController {
     @Query() query: PageRequest,
   ): Promise<MemoryRecordPageResponse> {
     this.access.readAs(caller, id);
-    return toMemoryRecordPageResponse(await this.brain.getAgentHistory(id, toPageQuery(query)));
+    return toMemoryRecordPageResponse(
+      await this.brain.getAgentHistory(id, toPageQuery(query), viewerOf(caller)),
+    );
   }
 
   @Get('conversations/:a/:b')
@@ -91,17 +94,25 @@ export class MemoriesController {
     @Query() query: PageRequest,
   ): Promise<MemoryRecordPageResponse> {
     this.access.readAs(caller, a, b);
-    return toMemoryRecordPageResponse(await this.brain.getConversation(a, b, toPageQuery(query)));
+    return toMemoryRecordPageResponse(
+      await this.brain.getConversation(a, b, toPageQuery(query), viewerOf(caller)),
+    );
   }
 
   @Get('insights')
   @ApiOperation({
     summary: 'Who talks to whom, about what, in a time window (the answer names the window used)',
+    description:
+      'An agent counts only what it may see: its own messages, broadcasts, shared memories and its own private ' +
+      'ones, since it registered. The admin counts everything.',
   })
   @ApiOkResponse({ type: InsightsResponse })
   @ApiErrors(400)
-  async insights(@Query() query: InsightsRequest): Promise<InsightsResponse> {
+  async insights(@Caller() caller: Principal, @Query() query: InsightsRequest): Promise<InsightsResponse> {
     const { since, until } = toTimeWindow(query);
-    return toInsightsResponse(await this.brain.getCrossAgentInsights(since, until));
+    return toInsightsResponse(await this.brain.getCrossAgentInsights(since, until, viewerOf(caller)));
   }
 }
+
+const viewerOf = (caller: Principal): MemoryViewer =>
+  caller.kind === 'admin' ? { admin: true } : { agentId: caller.agentId };

@@ -39,7 +39,7 @@ export function toBrainConfig(env: EnvironmentVariables) {
       maxDeliveries: env.BRAIN_MAX_DELIVERIES,
     },
     archive: { intervalMs: env.BRAIN_ARCHIVE_INTERVAL_MS, batchSize: env.BRAIN_ARCHIVE_BATCH },
-    memory: { historyDays: env.BRAIN_HISTORY_DAYS },
+    memory: { historyDays: env.BRAIN_HISTORY_DAYS, maxPageBytes: env.BRAIN_MAX_PAGE_BYTES },
     auth: {
       enabled: env.BRAIN_AUTH,
       // Outside production a missing admin token is generated and logged once, so `npm start` works on a fresh machine.

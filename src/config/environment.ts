@@ -66,6 +66,10 @@ export class EnvironmentVariables {
   @IntegerBetween(1024, 16 * 1024 * 1024)
   BRAIN_MAX_PAYLOAD_BYTES = 262144;
 
+  /** Largest JSON of one page of memories, history or conversations; a page stops early, its cursor continuing it. */
+  @IntegerBetween(65536, 256 * 1024 * 1024)
+  BRAIN_MAX_PAGE_BYTES = 4194304;
+
   @IntegerBetween(100, 10_000_000)
   BRAIN_STREAM_MAXLEN = 10000;
 

@@ -237,10 +237,10 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
         if (stale.length > 0) byStream.set(stream, [...(byStream.get(stream) ?? []), ...stale]);
       }
     }
-    const stored: { priority: Priority; flat: string[] }[] = [];
+    const stored: { priority: Priority; flat: string[]; streamId: string }[] = [];
     for (const [stream, entries] of byStream) {
       const priority = priorityAt(source.streams.indexOf(stream));
-      for (const [, flat] of entries) stored.push({ priority, flat });
+      for (const [streamId, flat] of entries) stored.push({ priority, flat, streamId });
     }
     if (stored.length > 0) {
       // In slices, yielding between them: one long synchronous stretch (parsing, escaping hundreds of payloads)
@@ -249,9 +249,10 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
         if (start > 0) await new Promise((resolve) => setImmediate(resolve));
         const slice: ArchivedMessage[] = stored
           .slice(start, start + INSERT_SLICE)
-          .map(({ priority, flat }) =>
-            toArchivedMessage(toContextMessage(fieldsOf(flat), priority, source.owner, 0)),
-          );
+          .map(({ priority, flat, streamId }) => ({
+            ...toArchivedMessage(toContextMessage(fieldsOf(flat), priority, source.owner, 0)),
+            streamId,
+          }));
         await this.memory.archiveMessages(slice);
       }
       await Promise.all(

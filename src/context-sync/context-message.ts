@@ -105,6 +105,8 @@ export interface ArchivedMessage {
   type: string | null;
   payload: Record<string, unknown>;
   createdAt: Date;
+  /** The stream entry id it was archived from ("<ms>-<seq>"): orders messages of the same millisecond. */
+  streamId?: string;
 }
 
 /** One recipient's acknowledgement, archived to Postgres. */

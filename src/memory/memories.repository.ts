@@ -4,6 +4,7 @@ import { Repository } from 'typeorm';
 import { Position } from './cursor';
 import { MemoryRecord, Visibility } from './memory-record';
 import { MemoryEntity } from './entities/memory.entity';
+import { MemoryReads } from './memory-reads';
 import { postgres } from './postgres';
 import { MEMORY_COLUMNS, NEWEST_FIRST, RecordRow, SqlParams, toMemoryRecord } from './record-rows';
 import { storableJson, storableText } from './storable';
@@ -30,12 +31,17 @@ export interface MemoryFilter {
   text?: string;
   since?: Date;
   until?: Date;
+  /** Only records of the owner's current incarnation: created since it registered (a re-registered id starts empty). */
+  registeredAt?: Date;
 }
 
 /** The `memories` table: SQL only. */
 @Injectable()
 export class MemoriesRepository {
-  constructor(@InjectRepository(MemoryEntity) private readonly memories: Repository<MemoryEntity>) {}
+  constructor(
+    @InjectRepository(MemoryEntity) private readonly memories: Repository<MemoryEntity>,
+    private readonly reads: MemoryReads,
+  ) {}
 
   /** Returns the record as stored, exactly as a later read returns it. */
   async insert(memory: NewMemory): Promise<MemoryRecord> {
@@ -59,8 +65,16 @@ export class MemoriesRepository {
     return toMemoryRecord(rows[0]);
   }
 
-  /** Newest first, `limit` rows after `after`. Served by memories_agent_created_idx, GIN on tags and search. */
-  async findPage(filter: MemoryFilter, after: Position | null, limit: number): Promise<MemoryRecord[]> {
+  /**
+   * Newest first, `limit` rows after `after`, cut at `maxBytes` of JSON (see SqlParams.withinBytes). Served by
+   * memories_agent_created_idx, GIN on tags and search.
+   */
+  async findPage(
+    filter: MemoryFilter,
+    after: Position | null,
+    limit: number,
+    maxBytes: number,
+  ): Promise<RecordRow[]> {
     const params = new SqlParams();
     const where = [`agent_id = ${params.add(filter.agentId)}`, liveAt(params, filter.liveAt)];
     if (filter.sharedOnly) where.push(`visibility = 'shared'`);
@@ -70,14 +84,10 @@ export class MemoriesRepository {
       where.push(`search @@ websearch_to_tsquery('english', ${params.add(storableText(filter.text))})`);
     if (filter.since) where.push(`created_at >= ${params.add(filter.since)}`);
     if (filter.until) where.push(`created_at < ${params.add(filter.until)}`);
-    const rows: RecordRow[] = await postgres(
-      this.memories.query(
-        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE ${where.join(' AND ')} ${params.olderThan(after)}
-         ${NEWEST_FIRST} LIMIT ${params.add(limit)}`,
-        params.values,
-      ),
-    );
-    return rows.map(toMemoryRecord);
+    if (filter.registeredAt) where.push(`created_at >= ${params.add(filter.registeredAt)}`);
+    const ordered = `SELECT ${MEMORY_COLUMNS} FROM memories WHERE ${where.join(' AND ')} ${params.olderThan(after)}
+      ${NEWEST_FIRST} LIMIT ${params.add(limit)}`;
+    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values);
   }
 
   /** Deletes up to `batchSize` memories expired at `now`. Returns how many went, and whose they were. */

@@ -3,10 +3,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { RedisKeys } from '../infrastructure/redis/keys';
 import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
-import { MemoryRecord, Page } from './memory-record';
+import { MemoryRecord, MemoryViewer, Page } from './memory-record';
 
 const ENTRY_TTL_MS = 60_000;
 const INVALIDATE_ATTEMPTS = 3;
+/** A page larger than this is not worth a copy in Redis: Postgres serves it as fast as it is read. */
+export const MAX_CACHED_PAGE_BYTES = 64 * 1024;
+/** What one reader may add to the cache per ENTRY_TTL_MS, whatever it queries: beyond it, its pages are not cached. */
+export const READER_CACHE_BUDGET_BYTES = 1024 * 1024;
 
 /** A lookup: the page if it was cached, and the version to store a freshly read page under (none: don't store). */
 export interface CacheLookup {
@@ -20,6 +24,10 @@ export interface CacheLookup {
  * version before they query Postgres, so an entry stored late lands under the old version and is never read.
  * A missing version starts at the current time in ms rather than 0: entries of before a wipe of Redis keys are then
  * never matched by a version counted up again from nothing.
+ *
+ * What a reader can make Redis hold is bounded: no page over MAX_CACHED_PAGE_BYTES, and at most
+ * READER_CACHE_BUDGET_BYTES per reader per entry lifetime, so many distinct queries (say, `until` moved by a
+ * millisecond each time) cost Redis little.
  *
  * The cache is an optimisation only: any Redis failure (or corrupt entry) falls through to Postgres.
  */
@@ -66,24 +74,29 @@ export class MemoryCache {
 
   /**
    * Keeps `page` for a short while, and never past the moment its first record expires: an expired record must
-   * not come back from the cache either. `extraExpiresAt` is the expiry of the row read beyond the page.
+   * not come back from the cache either. `firstExpiry` is the earliest expiry of the rows read for it. Pages too
+   * large, or beyond what `reader` may still add, are not kept; `contextBytes` (the stored size of the records'
+   * contexts) tells a large page before it is serialised.
    */
   async store(
-    agentId: string,
-    version: string,
-    queryHash: string,
+    key: { agentId: string; version: string; queryHash: string },
     page: Page<MemoryRecord>,
-    extraExpiresAt: string | null,
+    sizes: { contextBytes: number; firstExpiry: Date | null },
+    reader: MemoryViewer,
   ): Promise<void> {
-    const now = Date.now();
-    const expiries = [...page.items.map((item) => item.expiresAt), extraExpiresAt]
-      .filter((at): at is string => at !== null)
-      .map((at) => Date.parse(at) - now);
-    const ttlMs = Math.min(ENTRY_TTL_MS, ...expiries);
-    if (ttlMs <= 0) return;
+    const { firstExpiry } = sizes;
+    const ttlMs = Math.min(ENTRY_TTL_MS, firstExpiry ? firstExpiry.getTime() - Date.now() : ENTRY_TTL_MS);
+    if (ttlMs <= 0 || sizes.contextBytes > MAX_CACHED_PAGE_BYTES) return;
+    const json = JSON.stringify(page);
+    const bytes = Buffer.byteLength(json);
+    if (bytes > MAX_CACHED_PAGE_BYTES) return;
     try {
-      const key = this.keys.memoryCacheEntry(agentId, version, queryHash);
-      await this.redis.set(key, JSON.stringify(page), 'PX', ttlMs);
+      const budgetKey = this.keys.memoryCacheBudget('admin' in reader ? null : reader.agentId);
+      // The window starts with the reader's first entry; INCRBY keeps the key's TTL.
+      await this.redis.set(budgetKey, '0', 'PX', ENTRY_TTL_MS, 'NX');
+      if ((await this.redis.incrby(budgetKey, bytes)) > READER_CACHE_BUDGET_BYTES) return;
+      const entry = this.keys.memoryCacheEntry(key.agentId, key.version, key.queryHash);
+      await this.redis.set(entry, json, 'PX', ttlMs);
     } catch (error) {
       this.logger.debug(`cache write skipped: ${(error as Error).message}`);
     }

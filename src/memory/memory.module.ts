@@ -8,6 +8,7 @@ import { HistoryRepository } from './history.repository';
 import { InsightsRepository } from './insights.repository';
 import { MemoriesRepository } from './memories.repository';
 import { MemoryCache } from './memory-cache';
+import { MemoryReads } from './memory-reads';
 import { MemoryRetentionJob } from './memory-retention.job';
 import { MemoryService } from './memory.service';
 import { MessagesRepository } from './messages.repository';
@@ -25,6 +26,7 @@ import { MessagesRepository } from './messages.repository';
     HistoryRepository,
     InsightsRepository,
     MemoryCache,
+    MemoryReads,
     MemoryRetentionJob,
   ],
   exports: [MemoryService, MemoryRetentionJob],

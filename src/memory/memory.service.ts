@@ -5,9 +5,9 @@ import { InvalidRequestError } from '../common/errors';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { messageType, type ArchivedAck, type ArchivedMessage } from '../context-sync/context-message';
 import { isAgentId } from '../infrastructure/redis/keys';
-import { decodeCursor, toPage } from './cursor';
+import { decodeCursor } from './cursor';
 import { HistoryRepository } from './history.repository';
-import { InsightsRepository } from './insights.repository';
+import { InsightsRepository, InsightsScope } from './insights.repository';
 import { MemoriesRepository } from './memories.repository';
 import { MemoryCache } from './memory-cache';
 import {
@@ -21,6 +21,7 @@ import {
   VISIBILITIES,
 } from './memory-record';
 import { MessagesRepository } from './messages.repository';
+import { toRecordPage } from './record-rows';
 
 const MAX_LIMIT = 1000;
 const MAX_TAGS = 50;
@@ -99,7 +100,9 @@ export class MemoryService {
   }
 
   /**
-   * An agent's memories, newest first. Other agents see shared records only; expired records never come back.
+   * An agent's memories, newest first, at most `limit` and BRAIN_MAX_PAGE_BYTES of JSON per page. Other agents see
+   * shared records only; expired records never come back. An agent sees only the records of the owner's current
+   * incarnation (a deleted id registered again starts empty); the admin sees all.
    * Served from the read cache when the same query (same viewer scope) was answered since the last write.
    */
   async queryMemories(
@@ -110,8 +113,8 @@ export class MemoryService {
     checkAgentId(agentId);
     const limit = checkLimit(query.limit);
     const after = decodeCursor(query.cursor);
-    const sharedOnly =
-      !('admin' in viewer && viewer.admin) && !('agentId' in viewer && viewer.agentId === agentId);
+    const admin = 'admin' in viewer && viewer.admin;
+    const sharedOnly = !admin && !('agentId' in viewer && viewer.agentId === agentId);
     const type = checkType(messageType(query.type)) ?? undefined;
     const tags = query.tags?.length ? [...checkTags(query.tags)].sort() : undefined;
     const text = query.q?.trim() || undefined;
@@ -120,9 +123,11 @@ export class MemoryService {
     const since = checkDate('since', query.since);
     const until = checkDate('until', query.until);
     if (since && until && since >= until) throw new InvalidRequestError('since must be before until');
+    const registeredAt = admin ? undefined : ((await this.registeredAt(agentId)) ?? undefined);
 
     const queryHash = MemoryCache.hash({
       scope: sharedOnly ? 'shared' : 'all',
+      registeredAt: registeredAt?.toISOString(),
       type,
       tags,
       text,
@@ -134,11 +139,17 @@ export class MemoryService {
     const cached = await this.cache.lookup(agentId, queryHash);
     if (cached.page) return cached.page;
 
-    const filter = { agentId, liveAt: new Date(), sharedOnly, type, tags, text, since, until };
-    const rows = await this.memories.findPage(filter, after, limit + 1);
-    const page = toPage(rows, limit);
-    if (cached.version)
-      await this.cache.store(agentId, cached.version, queryHash, page, rows[limit]?.expiresAt ?? null);
+    const filter = { agentId, liveAt: new Date(), sharedOnly, type, tags, text, since, until, registeredAt };
+    const rows = await this.memories.findPage(filter, after, limit + 1, this.config.memory.maxPageBytes);
+    const page = toRecordPage(rows, limit, this.config.memory.maxPageBytes);
+    // Later pages of a query are read once, while paging through it: not worth caching.
+    if (cached.version && !query.cursor) {
+      const expiries = rows.map((row) => row.expires_at).filter((at): at is Date => at !== null);
+      const firstExpiry = expiries.length ? new Date(Math.min(...expiries.map(Number))) : null;
+      const contextBytes = rows.slice(0, page.items.length).reduce((sum, row) => sum + row.bytes, 0);
+      const key = { agentId, version: cached.version, queryHash };
+      await this.cache.store(key, page, { contextBytes, firstExpiry }, viewer);
+    }
     return page;
   }
 
@@ -147,29 +158,52 @@ export class MemoryService {
    * ask), the messages it sent, the direct messages it received, and the broadcasts by others that it received,
    * i.e. those published since it registered (as for pending messages). Messages are authored by their sender
    * (agentId = fromAgent). An agent no longer registered keeps its memories and direct messages, not broadcasts.
+   * The agent itself sees only its current incarnation (records since it registered); the admin sees all.
    */
-  async getHistory(agentId: string, page: PageQuery): Promise<Page<MemoryRecord>> {
+  async getHistory(
+    agentId: string,
+    page: PageQuery,
+    viewer: MemoryViewer = { admin: true },
+  ): Promise<Page<MemoryRecord>> {
     checkAgentId(agentId);
     const limit = checkLimit(page.limit);
     const after = decodeCursor(page.cursor);
-    const agent = await this.agents.findById(agentId);
-    const rows = await this.history.findHistory(
-      agentId,
-      agent?.createdAt ?? null,
-      new Date(),
-      after,
-      limit + 1,
-    );
-    return toPage(rows, limit);
+    const registeredAt = await this.registeredAt(agentId);
+    const range = {
+      since: 'admin' in viewer ? null : registeredAt,
+      broadcastsSince: registeredAt,
+      now: new Date(),
+    };
+    const maxBytes = this.config.memory.maxPageBytes;
+    const rows = await this.history.findHistory(agentId, range, after, limit + 1, maxBytes);
+    return toRecordPage(rows, limit, maxBytes);
   }
 
-  /** Direct messages between a and b, both directions, newest first (broadcasts are to everyone, not between two). */
-  async getConversation(a: string, b: string, page: PageQuery): Promise<Page<MemoryRecord>> {
+  /**
+   * Direct messages between a and b, both directions, newest first (broadcasts are to everyone, not between two).
+   * An agent sees only what was sent since both sides' current registrations; the admin sees all.
+   */
+  async getConversation(
+    a: string,
+    b: string,
+    page: PageQuery,
+    viewer: MemoryViewer = { admin: true },
+  ): Promise<Page<MemoryRecord>> {
     checkAgentId(a);
     checkAgentId(b);
     const limit = checkLimit(page.limit);
-    const rows = await this.messages.findConversation(a, b, decodeCursor(page.cursor), limit + 1);
-    return toPage(rows, limit);
+    const after = decodeCursor(page.cursor);
+    let since: Date | null = null;
+    if (!('admin' in viewer)) {
+      const registrations = await Promise.all([this.registeredAt(a), this.registeredAt(b)]);
+      since = registrations.reduce<Date | null>(
+        (latest, at) => (at && (!latest || at > latest) ? at : latest),
+        null,
+      );
+    }
+    const maxBytes = this.config.memory.maxPageBytes;
+    const rows = await this.messages.findConversation({ a, b, since }, after, limit + 1, maxBytes);
+    return toRecordPage(rows, limit, maxBytes);
   }
 
   /**
@@ -178,17 +212,23 @@ export class MemoryService {
    * `memories` counts live records, private ones included (a count reveals no content). Types and tags come from
    * messages and shared memories only, so private records' labels never leak to other agents.
    * Without `until`, the window ends now; without `since`, it is the 24 hours before `until`.
+   * An agent counts only what it may see (InsightsScope): its own traffic, broadcasts, shared memories and its own
+   * private ones, since it registered; the admin counts everything.
    */
-  async getInsights(since?: Date, until?: Date): Promise<Insights> {
+  async getInsights(since?: Date, until?: Date, viewer: MemoryViewer = { admin: true }): Promise<Insights> {
     const to = checkDate('until', until) ?? new Date();
     const from = checkDate('since', since) ?? new Date(to.getTime() - DEFAULT_INSIGHTS_WINDOW_MS);
     if (from >= to) throw new InvalidRequestError('since must be before until');
     const window = { since: from, until: to, now: new Date() };
+    const scope: InsightsScope =
+      'admin' in viewer
+        ? { all: true }
+        : { agentId: viewer.agentId, since: await this.registeredAt(viewer.agentId) };
     const [agents, pairs, topTypes, topTags] = await Promise.all([
-      this.insights.agentActivity(window),
-      this.insights.topPairs(window, INSIGHTS_TOP),
-      this.insights.topTypes(window, INSIGHTS_TOP),
-      this.insights.topTags(window, INSIGHTS_TOP),
+      this.insights.agentActivity(window, scope),
+      this.insights.topPairs(window, scope, INSIGHTS_TOP),
+      this.insights.topTypes(window, scope, INSIGHTS_TOP),
+      this.insights.topTags(window, scope, INSIGHTS_TOP),
     ]);
     return { since: from.toISOString(), until: to.toISOString(), agents, pairs, topTypes, topTags };
   }
@@ -215,6 +255,11 @@ export class MemoryService {
       batch = await this.messages.deleteAckBatchBefore(cutoff, DELETE_BATCH);
     }
     return { memories, messages };
+  }
+
+  /** When the agent registered (the start of its current incarnation), or null if it is not registered. */
+  private async registeredAt(agentId: string): Promise<Date | null> {
+    return (await this.agents.findById(agentId))?.createdAt ?? null;
   }
 
   /** Every archived message and ack, every memory and every registered agent: gone. */

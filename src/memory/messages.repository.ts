@@ -3,16 +3,19 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { ArchivedAck, ArchivedMessage } from '../context-sync/context-message';
 import { Position } from './cursor';
-import { MemoryRecord } from './memory-record';
 import { MessageEntity } from './entities/message.entity';
+import { MemoryReads } from './memory-reads';
 import { postgres } from './postgres';
-import { MESSAGE_COLUMNS, NEWEST_FIRST, RecordRow, SqlParams, toMemoryRecord } from './record-rows';
+import { MESSAGE_COLUMNS, NEWEST_FIRST, RecordRow, SqlParams } from './record-rows';
 import { storableJson, storableText } from './storable';
 
 /** The `messages` and `message_acks` tables: SQL only. */
 @Injectable()
 export class MessagesRepository {
-  constructor(@InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>) {}
+  constructor(
+    @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
+    private readonly reads: MemoryReads,
+  ) {}
 
   /**
    * One INSERT for the whole batch (arrays unnested: 7 parameters whatever the batch size); ids already stored,
@@ -23,9 +26,9 @@ export class MessagesRepository {
     const rows = await postgres(
       this.messages.query(
         `WITH inserted AS (
-           INSERT INTO messages (id, from_agent, to_agent, priority, type, payload, created_at)
+           INSERT INTO messages (id, from_agent, to_agent, priority, type, payload, created_at, seq)
            SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::jsonb[],
-                                $7::timestamptz[])
+                                $7::timestamptz[], $8::bigint[])
            ON CONFLICT (id) DO NOTHING
            RETURNING 1)
          SELECT count(*)::int AS count FROM inserted`,
@@ -37,6 +40,7 @@ export class MessagesRepository {
           batch.map((m) => (m.type === null ? null : storableText(m.type))),
           batch.map((m) => storableJson(m.payload)),
           batch.map((m) => m.createdAt.toISOString()),
+          batch.map((m) => streamSeq(m.streamId)),
         ],
       ),
     );
@@ -87,31 +91,29 @@ export class MessagesRepository {
     return Number((rows as { count: string }[])[0].count);
   }
 
-  /** Direct messages between a and b, both directions, newest first; `limit` rows after `after`. */
+  /**
+   * Direct messages between a and b, both directions, newest first; `limit` rows after `after`, from `since` on
+   * when given, cut at `maxBytes` of JSON.
+   */
   async findConversation(
-    a: string,
-    b: string,
+    pair: { a: string; b: string; since: Date | null },
     after: Position | null,
     limit: number,
-  ): Promise<MemoryRecord[]> {
+    maxBytes: number,
+  ): Promise<RecordRow[]> {
     const params = new SqlParams();
-    const [first, second, max] = [params.add(a), params.add(b), params.add(limit)];
-    const keyset = params.olderThan(after);
+    const [first, second, max] = [params.add(pair.a), params.add(pair.b), params.add(limit)];
+    const keyset = `${pair.since ? `AND created_at >= ${params.add(pair.since)}` : ''} ${params.olderThan(after)}`;
     // One index scan per direction; a conversation with oneself is read once (the second branch excludes it).
-    const rows: RecordRow[] = await postgres(
-      this.messages.query(
-        `SELECT * FROM (
-           (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE from_agent = ${first} AND to_agent = ${second} ${keyset}
-            ${NEWEST_FIRST} LIMIT ${max})
-           UNION ALL
-           (SELECT ${MESSAGE_COLUMNS} FROM messages
-            WHERE from_agent = ${second} AND to_agent = ${first} AND from_agent <> to_agent ${keyset}
-            ${NEWEST_FIRST} LIMIT ${max})
-         ) conversation ${NEWEST_FIRST} LIMIT ${max}`,
-        params.values,
-      ),
-    );
-    return rows.map(toMemoryRecord);
+    const ordered = `SELECT * FROM (
+        (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE from_agent = ${first} AND to_agent = ${second} ${keyset}
+         ${NEWEST_FIRST} LIMIT ${max})
+        UNION ALL
+        (SELECT ${MESSAGE_COLUMNS} FROM messages
+         WHERE from_agent = ${second} AND to_agent = ${first} AND from_agent <> to_agent ${keyset}
+         ${NEWEST_FIRST} LIMIT ${max})
+      ) conversation ${NEWEST_FIRST} LIMIT ${max}`;
+    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values);
   }
 
   /** Deletes up to `batchSize` messages created before `cutoff`, with their acks. Returns messages deleted. */
@@ -149,6 +151,17 @@ export class MessagesRepository {
   async truncate(): Promise<void> {
     await postgres(this.messages.query(`TRUNCATE messages, message_acks`));
   }
+}
+
+/**
+ * A message's stream position as one sortable bigint: entry ms × 2^20 + entry sequence (a stream never holds a
+ * million entries of one millisecond). Messages archived without a position get 0.
+ */
+function streamSeq(streamId: string | undefined): string {
+  const match = streamId ? /^(\d{1,15})-(\d{1,19})$/.exec(streamId) : null;
+  if (!match) return '0';
+  const sequence = BigInt(match[2]) < 1n << 20n ? BigInt(match[2]) : (1n << 20n) - 1n;
+  return ((BigInt(match[1]) << 20n) + sequence).toString();
 }
 
 /**

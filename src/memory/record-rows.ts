@@ -1,17 +1,27 @@
-import { Position } from './cursor';
-import { MemoryRecord, Visibility } from './memory-record';
+import { encodeCursor, Position } from './cursor';
+import { MemoryRecord, Page, Visibility } from './memory-record';
 
 /**
  * The one row shape that memories and messages are both read into, so that history can UNION them and every list
  * maps rows the same way. A message is authored by its sender: agent_id = from_agent.
  */
 export const MEMORY_COLUMNS = `id, agent_id, 'context'::text AS kind, type, context, tags, visibility::text AS visibility,
-  created_at, expires_at, NULL::varchar AS from_agent, NULL::varchar AS to_agent`;
+  created_at, expires_at, NULL::varchar AS from_agent, NULL::varchar AS to_agent, seq, context_bytes AS bytes`;
 
 export const MESSAGE_COLUMNS = `id, from_agent AS agent_id, 'message'::text AS kind, type, payload AS context,
-  '{}'::text[] AS tags, 'shared'::text AS visibility, created_at, NULL::timestamptz AS expires_at, from_agent, to_agent`;
+  '{}'::text[] AS tags, 'shared'::text AS visibility, created_at, NULL::timestamptz AS expires_at, from_agent, to_agent,
+  seq, payload_bytes AS bytes`;
 
-export const NEWEST_FIRST = 'ORDER BY created_at DESC, id DESC';
+const ORDER = 'created_at DESC, seq DESC, id DESC';
+export const NEWEST_FIRST = `ORDER BY ${ORDER}`;
+
+/**
+ * What a record adds to a page's JSON besides its context (ids, dates, type, tags...): an estimate, used only to
+ * decide in SQL which rows are worth sending; the page itself is cut on the exact size (toRecordPage).
+ */
+const RECORD_OVERHEAD_BYTES = 512;
+/** `{"items":[` ... `],"nextCursor":"..."}` */
+const PAGE_ENVELOPE_BYTES = 200;
 
 export interface RecordRow {
   id: string;
@@ -25,6 +35,11 @@ export interface RecordRow {
   expires_at: Date | null;
   from_agent: string | null;
   to_agent: string | null;
+  /** bigint, as text. */
+  seq: string;
+  bytes: number;
+  /** How many rows the ordered statement produced before the byte budget cut it (bigint, as text). */
+  fetched?: string;
 }
 
 export function toMemoryRecord(row: RecordRow): MemoryRecord {
@@ -56,9 +71,53 @@ export class SqlParams {
     return `$${this.values.length}`;
   }
 
-  /** "AND (created_at, id) < (...)" after a cursor, or nothing on the first page. */
+  /** "AND (created_at, seq, id) < (...)" after a cursor, or nothing on the first page. */
   olderThan(position: Position | null): string {
     if (!position) return '';
-    return `AND (created_at, id) < (${this.add(position.createdAt)}::timestamptz, ${this.add(position.id)}::uuid)`;
+    return `AND (created_at, seq, id) < (${this.add(position.createdAt)}::timestamptz, ${this.add(position.seq)}::bigint,
+      ${this.add(position.id)}::uuid)`;
   }
+
+  /**
+   * Wraps an ordered statement of RecordRows (LIMIT limit + 1) so that Postgres returns only the rows that fit in
+   * `maxBytes` of JSON (the first one always), with `fetched` saying how many there were before the cut. The
+   * records it leaves out are never de-TOASTed nor sent, whatever their size.
+   */
+  withinBytes(ordered: string, maxBytes: number): string {
+    const size = `(bytes + ${RECORD_OVERHEAD_BYTES})`;
+    return `SELECT * FROM (
+        SELECT page.*, count(*) OVER () AS fetched,
+               sum${size} OVER (ORDER BY ${ORDER} ROWS UNBOUNDED PRECEDING) - ${size} AS before
+        FROM (${ordered}) page
+      ) sized WHERE before < ${this.add(maxBytes - PAGE_ENVELOPE_BYTES)} ${NEWEST_FIRST}`;
+  }
+}
+
+/**
+ * At most `limit` records and at most `maxBytes` of JSON (sizes are exact but for the contexts', which are upper
+ * bounds), except that a first record larger than that is returned
+ * alone, so paging always moves on. `nextCursor` continues right after the last record returned.
+ */
+export function toRecordPage(rows: RecordRow[], limit: number, maxBytes: number): Page<MemoryRecord> {
+  const items: MemoryRecord[] = [];
+  let bytes = PAGE_ENVELOPE_BYTES;
+  let last: RecordRow | undefined;
+  for (const row of rows.slice(0, limit)) {
+    const record = toMemoryRecord(row);
+    // The context is not serialised here: its stored JSON text (Postgres adds a space after each ':' and ',') is
+    // never shorter than the JSON sent. The 0 standing in for it counts as the comma between records.
+    const size = Buffer.byteLength(JSON.stringify({ ...record, context: 0 })) + row.bytes;
+    if (last && bytes + size > maxBytes) break;
+    items.push(record);
+    bytes += size;
+    last = row;
+  }
+  const more = last !== undefined && Number(rows[0].fetched ?? rows.length) > items.length;
+  return {
+    items,
+    nextCursor:
+      more && last
+        ? encodeCursor({ createdAt: last.created_at.toISOString(), seq: last.seq, id: last.id })
+        : null,
+  };
 }

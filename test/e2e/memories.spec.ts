@@ -202,9 +202,9 @@ describe('memory API (e2e)', () => {
       expect((await client.get('/v1/conversations/nova/dexter?limit=5000', token.nova)).status).toBe(400);
     });
 
-    it('GET /v1/insights: who talks to whom, for any caller', async () => {
+    it('GET /v1/insights: who talks to whom, all of it for the admin, its own part for an agent', async () => {
       const insights = await waitFor(async () => {
-        const response = await client.get('/v1/insights', token.kai);
+        const response = await client.get('/v1/insights', ADMIN_TOKEN);
         return response.body.pairs?.length >= 3 ? response : undefined;
       }, 'pairs in the insights');
       expect(insights.status).toBe(200);
@@ -218,6 +218,10 @@ describe('memory API (e2e)', () => {
       });
       const nova = insights.body.agents.find((agent: { agentId: string }) => agent.agentId === 'nova');
       expect(nova).toMatchObject({ sent: 1, received: 1 });
+      // Issue 11: an agent no party to nova ↔ dexter does not see that traffic.
+      const asKai = await client.get('/v1/insights', token.kai);
+      expect(asKai.status).toBe(200);
+      expect(asKai.body.pairs).not.toContainEqual(expect.objectContaining({ from: 'nova', to: 'dexter' }));
       const window = await client.get(
         '/v1/insights?since=2999-01-01T00:00:00Z&until=2999-01-02T00:00:00Z',
         token.kai,

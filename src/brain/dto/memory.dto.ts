@@ -169,7 +169,9 @@ export class MemoryRecordPageResponse {
   @ApiProperty({
     type: String,
     nullable: true,
-    description: 'pass as `cursor` for the next page; null on the last page',
+    description:
+      'pass as `cursor` for the next page; null on the last page. A page stops at `limit` records or at ' +
+      'BRAIN_MAX_PAGE_BYTES of JSON, whichever comes first (a single larger record comes alone).',
   })
   nextCursor: string | null;
 }

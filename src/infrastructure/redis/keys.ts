@@ -148,6 +148,13 @@ export class RedisKeys {
     return `${this.prefix}:{agent:${checkedAgent(agentId)}}:memcache:${version}:${queryHash}`;
   }
 
+  /** Bytes a reader (an agent, or the admin when null) added to the memory read cache in the current window. */
+  memoryCacheBudget(readerId: string | null): string {
+    return readerId === null
+      ? `${this.prefix}:memcache:budget:admin`
+      : `${this.prefix}:{agent:${checkedAgent(readerId)}}:memcache:budget`;
+  }
+
   /** Rate-limit counters (throttler storage), one slot per agent. */
   rateLimit(agentId: string, name: string): string {
     if (!/^[a-z0-9-]{1,32}$/.test(name)) throw new Error('invalid throttler name');

@@ -1,8 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * A row of `memories` (migrations/1767225600002-create-memories.ts). The generated `search` tsvector column is
- * left out on purpose: only SQL in MemoriesRepository reads it, and TypeORM must never try to write it.
+ * A row of `memories` (migrations/1767225600002-create-memories.ts, 1767225600003-memory-pages.ts). The generated
+ * `search` and `context_bytes` columns and the ordering `seq` are left out on purpose: only SQL in the repositories
+ * reads them, and TypeORM must never try to write the generated ones.
  */
 @Entity({ name: 'memories' })
 export class MemoryEntity {

@@ -1,7 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { Priority } from '../../context-sync/context-message';
 
-/** A row of `messages`: one archived message (migrations/1767225600001-create-message-archive.ts). */
+/**
+ * A row of `messages`: one archived message (migrations/1767225600001-create-message-archive.ts). `seq` (its stream
+ * position) and the generated `payload_bytes` (1767225600003-memory-pages.ts) are read and written by SQL only.
+ */
 @Entity({ name: 'messages' })
 export class MessageEntity {
   @PrimaryColumn({ type: 'uuid' })
