@@ -15,6 +15,7 @@ const SCRIPTS = {
   'join-broadcast': 7,
   trim: 2,
   requeue: 8,
+  'set-token-hash': 1,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 
