@@ -13,6 +13,9 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.http.maxPayloadBytes,
     genReqId: generateRequestId,
+    // request.ip, which the failed-authentication limit counts by: the socket's address, or the client's as the
+    // trusted proxies report it.
+    trustProxy: config.http.trustProxy,
     // Close idle keep-alive sockets on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
     // Node counts these while the request is received, never while it is answered: a long poll (up to 30 s) or an

@@ -33,6 +33,7 @@ export function toBrainConfig(env: EnvironmentVariables) {
       keepAliveTimeoutMs: env.BRAIN_KEEP_ALIVE_TIMEOUT_MS,
       maxConnections: env.BRAIN_MAX_CONNECTIONS,
       maxConnectionsPerAddress: env.BRAIN_MAX_CONNECTIONS_PER_ADDRESS,
+      trustProxy: trustedProxies(env.BRAIN_TRUST_PROXY),
     },
     logLevel: env.LOG_LEVEL,
     redis: {
@@ -67,6 +68,12 @@ export function toBrainConfig(env: EnvironmentVariables) {
     metrics: { token: env.BRAIN_METRICS_TOKEN },
     exampleAgent: { enabled: env.BRAIN_EXAMPLE_AGENT },
   };
+}
+
+/** Fastify's trustProxy: off, a hop count, or the proxies' addresses. */
+function trustedProxies(setting: string | undefined): boolean | number | string {
+  if (!setting) return false;
+  return /^\d+$/.test(setting) ? Number(setting) : setting;
 }
 
 export type BrainConfig = ReturnType<typeof toBrainConfig>;

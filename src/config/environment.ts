@@ -104,6 +104,16 @@ export class EnvironmentVariables {
   @IntegerBetween(0, 1_000_000)
   BRAIN_AUTH_FAILURES_PER_MINUTE = 60;
 
+  /**
+   * The proxies in front of Brain (comma list of addresses or CIDR ranges, or a hop count): their
+   * X-Forwarded-For then names the client address that the per-address limits count. Unset: the socket's address.
+   */
+  @IsOptional()
+  @Matches(/^(\d{1,2}|[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)*)$/, {
+    message: 'must be a hop count or a comma list of addresses or CIDR ranges',
+  })
+  BRAIN_TRUST_PROXY?: string;
+
   /** How long a client may take to send a request's headers; a slower (dripping) connection is closed. */
   @IntegerBetween(1000, 600_000)
   BRAIN_HEADERS_TIMEOUT_MS = 10000;

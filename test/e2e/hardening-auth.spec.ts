@@ -99,6 +99,29 @@ describe('failed authentication is rate limited per client address (e2e)', () =>
   });
 });
 
+describe('failed authentication behind a trusted proxy (e2e)', () => {
+  let brain: TestBrain;
+
+  beforeAll(async () => {
+    brain = await startBrain('authproxy', {
+      env: { BRAIN_AUTH_FAILURES_PER_MINUTE: '3', BRAIN_TRUST_PROXY: '127.0.0.1' },
+    });
+  });
+
+  afterAll(() => brain?.close());
+
+  it('counts the client address the proxy reports, so one client behind it does not lock out the others', async () => {
+    const nova = await brain.client.register(ADMIN_TOKEN, 'nova');
+    const via = (client: string) => ({ 'x-forwarded-for': client });
+    for (let i = 0; i < 3; i += 1)
+      expect((await brain.client.get('/v1/agents', 'nova.wrong', via('203.0.113.9'))).status).toBe(401);
+    expect((await brain.client.get('/v1/agents', 'nova.wrong', via('203.0.113.9'))).status).toBe(429);
+    expect((await brain.client.get('/v1/agents', nova, via('203.0.113.9'))).status).toBe(429);
+    expect((await brain.client.get('/v1/agents', nova, via('198.51.100.20'))).status).toBe(200);
+    expect((await brain.client.get('/v1/agents', nova)).status).toBe(200);
+  });
+});
+
 describe('responses that carry a token (e2e)', () => {
   let brain: TestBrain;
 
