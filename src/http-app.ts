@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import helmet from 'helmet';
 import { Logger as NestLogger, INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,7 +9,7 @@ import { InvalidRequestError } from './common/errors';
 import { jsonBodyProblem } from './common/json-input';
 import { BrainValidationPipe } from './brain/dto/brain-validation.pipe';
 import { setupOpenApi } from './brain/openapi';
-import { BrainConfig } from './config/brain.config';
+import { brainConfig, BrainConfig, BrainConfigType } from './config/brain.config';
 import { DASHBOARD_PATH } from './dashboard/serve-dashboard';
 import { generateRequestId } from './infrastructure/logging/request-id';
 
@@ -17,10 +18,20 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
   return new FastifyAdapter({
     bodyLimit: config.http.maxPayloadBytes,
     genReqId: generateRequestId,
+    // request.ip, which the failed-authentication limit counts by: the socket's address, or the client's as the
+    // trusted proxies report it.
+    trustProxy: config.http.trustProxy,
     // Close idle keep-alive sockets on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
-    // A request that is not done in this time is cut; long polls wait at most 30 s.
-    requestTimeout: 45_000,
+    // Node counts these while the request is received, never while it is answered: a long poll (up to 30 s) or an
+    // event stream is not cut by them. A dripping client is.
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.http.headersTimeoutMs, config.http.requestTimeoutMs),
+      // Node checks both timeouts on this interval (default 30 s, which would let a dripping client stay that long).
+      connectionsCheckingInterval: 1000,
+    },
     // Past the longest request line Node accepts (16 KiB headers), so every over-long id reaches its route's pipe,
     // which answers 400 naming the parameter (Fastify's own answer would be a 414 in its own shape).
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -53,6 +64,32 @@ function useJsonBodyOnly(app: NestFastifyApplication, bodyLimit: number): void {
     });
   });
   fastify.removeContentTypeParser('text/plain');
+}
+
+/**
+ * Caps open connections, in all and per client address, so idle or slow sockets of one client cannot take every
+ * slot (or every file descriptor). Surplus connections are closed as soon as they are accepted.
+ */
+export function limitConnections(app: NestFastifyApplication, config: BrainConfig): void {
+  const server = app.getHttpServer();
+  server.maxConnections = config.http.maxConnections;
+  const perAddress = config.http.maxConnectionsPerAddress;
+  if (perAddress === 0) return;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = (open.get(address) ?? 0) + 1;
+    if (count > perAddress) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
 }
 
 /** Everything the server needs besides its modules: validation, errors, headers, logging, request ids, shutdown. */
@@ -114,12 +151,9 @@ export function configureHttpApp(app: NestFastifyApplication): void {
     reply.header('x-request-id', request.id);
     if (closing) reply.header('connection', 'close');
   });
-  // Errors Fastify raises before Nest sees the request (body too large, bad JSON) get the contract's shape too.
-  const errorLogger = new NestLogger('Errors');
-  fastify.setErrorHandler((error, request, reply) => {
-    const body = toErrorBody(error, request.id, errorLogger);
-    void reply.status(body.statusCode).send(body);
-  });
+  // Errors Fastify raises before a route runs (body too large, bad JSON) reach Nest's own Fastify error handler,
+  // which hands them to BrainExceptionFilter: no second handler here (Fastify warns FSTWRN004 when one is replaced).
+  limitConnections(app, app.get<BrainConfigType>(brainConfig.KEY));
   app.enableShutdownHooks();
 }
 

@@ -8,6 +8,7 @@ import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constan
 import { AgentsPersistenceModule } from './agents-persistence.module';
 import { AgentsService } from './agents.service';
 import { AgentThrottlerGuard } from './auth/agent-throttler.guard';
+import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
 import { RedisThrottlerStorage } from './auth/redis-throttler.storage';
 
@@ -34,6 +35,7 @@ const MINUTE_MS = 60_000;
   ],
   providers: [
     AgentsService,
+    AuthFailureLimiter,
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: AgentThrottlerGuard },
   ],

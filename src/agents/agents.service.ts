@@ -87,15 +87,23 @@ export class AgentsService {
     return withoutHash(agent);
   }
 
-  /** Removes the agent's live streams and its registration; its archived history stays in Postgres. */
+  /**
+   * Removes the agent's registration and live streams; its archived history stays in Postgres. The row goes first:
+   * from then on no rotation can succeed (it needs the row), and whatever Redis state a racing rotation wrote is
+   * removed after it, here or by the rotation itself. A delete whose Redis part failed can be repeated.
+   */
   async delete(agentId: string): Promise<void> {
-    await this.get(agentId);
-    await this.contextSync.unregisterAgent(agentId);
-    await this.repository.delete(agentId);
+    const removed = await this.repository.delete(agentId);
+    if (!removed && !(await this.contextSync.isRegistered(agentId))) throw new AgentNotFoundError(agentId);
     this.lastSeenWritten.delete(agentId);
+    await this.contextSync.unregisterAgent(agentId);
   }
 
-  /** Issues a new token. Redis (what auth reads) is updated first, so the old token stops working at once. */
+  /**
+   * Issues a new token. Redis (what auth reads) is updated first, so the old token stops working at once; the row
+   * last, and if a delete removed the row meanwhile, the rotation is undone and refused: no token of a deleted agent
+   * ever works (see delete).
+   */
   async rotateToken(agentId: string): Promise<string> {
     await this.get(agentId);
     const token = newAgentToken(agentId);
@@ -103,11 +111,15 @@ export class AgentsService {
     try {
       await this.contextSync.setTokenHash(agentId, tokenHash);
     } catch (error) {
-      // Registered in Postgres but not in Redis (Redis lost its data): restore the mirror with the new hash.
+      // Registered in Postgres but not in Redis (Redis lost its data, or a delete is under way): restore the
+      // mirror with the new hash; the row check below tells the two apart.
       if (!(error instanceof AgentNotFoundError)) throw error;
       await this.contextSync.registerAgent(agentId, tokenHash);
     }
-    await this.repository.updateTokenHash(agentId, tokenHash);
+    if (!(await this.repository.updateTokenHash(agentId, tokenHash))) {
+      await this.contextSync.unregisterAgent(agentId);
+      throw new AgentNotFoundError(agentId);
+    }
     return token;
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -23,6 +23,9 @@ import {
 import { ApiErrors } from './dto/error.dto';
 import { AgentIdPipe, ApiAgentIdParam, EmptyRequest } from './dto/validation';
 
+/** Answers that carry a token: no cache (browser, proxy) may keep a copy. */
+const NO_STORE = 'no-store';
+
 @ApiTags('agents')
 @ApiBearerAuth()
 @Controller('v1/agents')
@@ -33,6 +36,7 @@ export class AgentsController {
   ) {}
 
   @Post()
+  @Header('Cache-Control', NO_STORE)
   @ApiOperation({ summary: 'Register an agent (admin). The token in the answer is shown only this once.' })
   @ApiCreatedResponse({ type: RegisteredAgentResponse })
   @ApiErrors(400, 403, 409, 413)
@@ -75,6 +79,7 @@ export class AgentsController {
 
   @Post(':id/token')
   @HttpCode(200)
+  @Header('Cache-Control', NO_STORE)
   @ApiOperation({ summary: "Rotate an agent's token (admin): the old token stops working at once" })
   @ApiAgentIdParam('id', 'the agent')
   @ApiOkResponse({ type: TokenResponse })

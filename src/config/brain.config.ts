@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigType, registerAs } from '@nestjs/config';
+import { weakAdminTokenReason } from './admin-token';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
 /** The typed configuration object the rest of Brain injects (`@Inject(brainConfig.KEY)`). */
@@ -10,6 +11,16 @@ export function toBrainConfig(env: EnvironmentVariables) {
       'Invalid environment: BRAIN_ADMIN_TOKEN=null (required in production while BRAIN_AUTH is on)',
     );
   }
+  if (!env.BRAIN_AUTH && env.NODE_ENV === 'production') {
+    throw new Error('Invalid environment: BRAIN_AUTH="off" (not allowed in production)');
+  }
+  const weakToken = env.BRAIN_ADMIN_TOKEN && weakAdminTokenReason(env.BRAIN_ADMIN_TOKEN);
+  if (weakToken) {
+    // The value is not repeated: it is a secret, even a bad one.
+    throw new Error(
+      `Invalid environment: BRAIN_ADMIN_TOKEN (${weakToken}, so it is easy to guess; use a long random secret, e.g. \`openssl rand -base64 32\`)`,
+    );
+  }
   return {
     env: env.NODE_ENV,
     http: {
@@ -17,6 +28,12 @@ export function toBrainConfig(env: EnvironmentVariables) {
       host: env.HOST,
       maxPayloadBytes: env.BRAIN_MAX_PAYLOAD_BYTES,
       shutdownDrainMs: env.BRAIN_SHUTDOWN_DRAIN_MS,
+      headersTimeoutMs: env.BRAIN_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.BRAIN_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.BRAIN_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: env.BRAIN_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: env.BRAIN_MAX_CONNECTIONS_PER_ADDRESS,
+      trustProxy: trustedProxies(env.BRAIN_TRUST_PROXY),
     },
     logLevel: env.LOG_LEVEL,
     redis: {
@@ -46,10 +63,17 @@ export function toBrainConfig(env: EnvironmentVariables) {
       adminToken: env.BRAIN_ADMIN_TOKEN ?? (generatedAdminToken ? randomBytes(24).toString('base64url') : ''),
       adminTokenGenerated: generatedAdminToken,
       rateLimitPerMinute: env.BRAIN_RATE_LIMIT_PER_MINUTE,
+      failuresPerMinute: env.BRAIN_AUTH_FAILURES_PER_MINUTE,
     },
     metrics: { token: env.BRAIN_METRICS_TOKEN },
     exampleAgent: { enabled: env.BRAIN_EXAMPLE_AGENT },
   };
+}
+
+/** Fastify's trustProxy: off, a hop count, or the proxies' addresses. */
+function trustedProxies(setting: string | undefined): boolean | number | string {
+  if (!setting) return false;
+  return /^\d+$/.test(setting) ? Number(setting) : setting;
 }
 
 export type BrainConfig = ReturnType<typeof toBrainConfig>;

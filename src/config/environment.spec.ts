@@ -35,3 +35,48 @@ describe('validateEnvironment', () => {
     expect(() => toBrainConfig(validateEnvironment({ NODE_ENV: 'production' }))).toThrow(/BRAIN_ADMIN_TOKEN/);
   });
 });
+
+describe('start-up refusals', () => {
+  it('refuses BRAIN_AUTH=off in production, and only there', () => {
+    expect(() =>
+      toBrainConfig(
+        validateEnvironment({
+          NODE_ENV: 'production',
+          BRAIN_AUTH: 'off',
+          BRAIN_ADMIN_TOKEN: 'x7Kp2mQ9vR4tZ8wL',
+        }),
+      ),
+    ).toThrow(/^Invalid environment: BRAIN_AUTH="off" \(not allowed in production\)$/);
+    expect(
+      toBrainConfig(validateEnvironment({ NODE_ENV: 'development', BRAIN_AUTH: 'off' })).auth.enabled,
+    ).toBe(false);
+  });
+
+  it.each([
+    'change-me-to-a-long-random-secret',
+    'changemechangeme',
+    'admin-admin-admin-admin',
+    'Password123456789',
+    'secret-secret-secret',
+    'aaaaaaaaaaaaaaaaaaaa',
+    'abababababababababab',
+    '1234567890123456',
+    `${'changeme'.repeat(63)}!`,
+  ])('refuses the guessable admin token %j in every environment, without echoing it', (token) => {
+    for (const NODE_ENV of ['production', 'development', 'test']) {
+      const start = () => toBrainConfig(validateEnvironment({ NODE_ENV, BRAIN_ADMIN_TOKEN: token }));
+      expect(start).toThrow(/^Invalid environment: BRAIN_ADMIN_TOKEN \(.*easy to guess/);
+      expect(start).not.toThrow(token);
+    }
+  });
+
+  it.each(['test-admin-token-0123456789abcdef', 'x7Kp2mQ9vR4tZ8wL', 'n3w-Adm1n-T0ken-for-brain'])(
+    'accepts the admin token %j',
+    (token) => {
+      expect(
+        toBrainConfig(validateEnvironment({ NODE_ENV: 'production', BRAIN_ADMIN_TOKEN: token })).auth
+          .adminToken,
+      ).toBe(token);
+    },
+  );
+});

@@ -104,6 +104,40 @@ export class EnvironmentVariables {
   @IntegerBetween(0, 10_000_000)
   BRAIN_RATE_LIMIT_PER_MINUTE = 6000;
 
+  /** Failed authentications per minute from one client address, after which it gets 429 until the minute ends; 0 = off. */
+  @IntegerBetween(0, 1_000_000)
+  BRAIN_AUTH_FAILURES_PER_MINUTE = 60;
+
+  /**
+   * The proxies in front of Brain (comma list of addresses or CIDR ranges, or a hop count): their
+   * X-Forwarded-For then names the client address that the per-address limits count. Unset: the socket's address.
+   */
+  @IsOptional()
+  @Matches(/^(\d{1,2}|[0-9A-Fa-f:.]+(\/\d{1,3})?(,[0-9A-Fa-f:.]+(\/\d{1,3})?)*)$/, {
+    message: 'must be a hop count or a comma list of addresses or CIDR ranges',
+  })
+  BRAIN_TRUST_PROXY?: string;
+
+  /** How long a client may take to send a request's headers; a slower (dripping) connection is closed. */
+  @IntegerBetween(1000, 600_000)
+  BRAIN_HEADERS_TIMEOUT_MS = 10000;
+
+  /** How long a client may take to send a whole request, body included; the answer (a long poll) is not counted. */
+  @IntegerBetween(1000, 3_600_000)
+  BRAIN_REQUEST_TIMEOUT_MS = 30000;
+
+  /** How long an idle keep-alive connection stays open between requests. */
+  @IntegerBetween(1000, 600_000)
+  BRAIN_KEEP_ALIVE_TIMEOUT_MS = 72000;
+
+  /** Open connections the process accepts in all; more are closed at once. */
+  @IntegerBetween(1, 1_000_000)
+  BRAIN_MAX_CONNECTIONS = 10000;
+
+  /** Open connections one client address may hold; more from it are closed at once (0 = no per-address cap). */
+  @IntegerBetween(0, 1_000_000)
+  BRAIN_MAX_CONNECTIONS_PER_ADDRESS = 1000;
+
   /** Upper bound for one Redis command; a slow or dead Redis then fails a request fast instead of hanging it. */
   @IntegerBetween(50, 60000)
   BRAIN_REDIS_COMMAND_TIMEOUT_MS = 2000;

@@ -113,8 +113,8 @@ export class ContextSyncService {
   }
 
   async setTokenHash(agentId: string, tokenHash: string): Promise<void> {
-    if (!(await this.isRegistered(agentId))) throw new AgentNotFoundError(agentId);
-    await this.mailboxes.setTokenHash(agentId, tokenHash);
+    this.checkAgentId(agentId, 'agentId');
+    if (!(await this.mailboxes.setTokenHash(agentId, tokenHash))) throw new AgentNotFoundError(agentId);
   }
 
   async listAgentIds(): Promise<string[]> {

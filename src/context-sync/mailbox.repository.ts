@@ -206,8 +206,12 @@ export class MailboxRepository {
     return this.redis.hget(this.keys.agentMeta(agentId), 'tokenHash');
   }
 
-  async setTokenHash(agentId: string, tokenHash: string): Promise<void> {
-    await this.redis.hset(this.keys.agentMeta(agentId), 'tokenHash', tokenHash);
+  /** false when the agent is not registered (then nothing is written). */
+  async setTokenHash(agentId: string, tokenHash: string): Promise<boolean> {
+    return (
+      (await runScript<number>(this.redis, 'set-token-hash', [this.keys.agentMeta(agentId)], [tokenHash])) ===
+      1
+    );
   }
 
   async listAgentIds(): Promise<string[]> {

@@ -91,7 +91,11 @@ describe('authorization matrix (e2e)', () => {
   }
 
   beforeAll(async () => {
-    brain = await startBrain('authz', { agents: ['nova', 'dexter', 'kai'] });
+    // This suite alone sends ~100 bad tokens from one address: above the default failed-authentication limit.
+    brain = await startBrain('authz', {
+      agents: ['nova', 'dexter', 'kai'],
+      env: { BRAIN_AUTH_FAILURES_PER_MINUTE: '1000' },
+    });
     ({ client, token } = brain);
     messageId = (
       await client.post('/v1/messages', token.kai, { targetAgent: 'nova', context: { secret: 1 } })

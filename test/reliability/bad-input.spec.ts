@@ -51,7 +51,10 @@ describe('reliability: 5,000 malformed requests', () => {
   let existing: string;
 
   beforeAll(async () => {
-    environment = newTestEnvironment('rbadinput', { BRAIN_RATE_LIMIT_PER_MINUTE: '0' });
+    environment = newTestEnvironment('rbadinput', {
+      BRAIN_RATE_LIMIT_PER_MINUTE: '0',
+      BRAIN_AUTH_FAILURES_PER_MINUTE: '0',
+    });
     app = await AppProcess.start({ env: environment.env });
     token = await registerAgents(app.url, ['nova', 'dexter']);
     const sent = await publish(app.url, {

@@ -9,7 +9,9 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { brainConfig, BrainConfigType } from '../../config/brain.config';
+import { ThrottlerException } from '@nestjs/throttler';
 import { AgentsService } from '../agents.service';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { bearerToken } from './agent-token';
 import { AuthenticatedRequest } from './principal';
 
@@ -27,6 +29,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
 
   constructor(
     private readonly agents: AgentsService,
+    private readonly failures: AuthFailureLimiter,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
   ) {}
 
@@ -47,12 +50,24 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest & AuthenticatedRequest>();
     if (!isProtectedRoute(request.routeOptions?.url)) return true;
+    const reply = http.getResponse<FastifyReply>();
+    const blockedFor = this.failures.blockedFor(request.ip);
+    if (blockedFor > 0) throw this.tooManyFailures(reply, blockedFor);
     const principal = await this.agents.authenticate(bearerToken(request.headers.authorization));
     if (!principal) {
-      void http.getResponse<FastifyReply>().header('WWW-Authenticate', 'Bearer realm="brain"');
+      const nowBlockedFor = await this.failures.recordFailure(request.ip);
+      if (nowBlockedFor > 0) throw this.tooManyFailures(reply, nowBlockedFor);
+      void reply.header('WWW-Authenticate', 'Bearer realm="brain"');
       throw new UnauthorizedException('a valid bearer token is required (Authorization: Bearer <token>)');
     }
     request.principal = principal;
     return true;
+  }
+
+  private tooManyFailures(reply: FastifyReply, seconds: number): ThrottlerException {
+    void reply.header('Retry-After', String(seconds));
+    return new ThrottlerException(
+      `too many failed authentications from this address (more than ${this.failures.limit} per minute); retry after ${seconds} s`,
+    );
   }
 }

@@ -161,6 +161,11 @@ export class RedisKeys {
     return `${this.prefix}:{agent:${checkedAgent(agentId)}}:ratelimit:${name}`;
   }
 
+  /** Counter of failed authentications from one client address (IPv4 or IPv6), one slot per address. */
+  authFailures(address: string): string {
+    return `${this.prefix}:{authfail:${address.replace(/[^0-9A-Za-z:.]/g, '_').slice(0, 64)}}:ratelimit:auth`;
+  }
+
   lock(name: string): string {
     if (!/^[a-z0-9:-]{1,64}$/.test(name)) throw new Error(`invalid lock name '${name}'`);
     return `${this.prefix}:{lock:${name}}`;
