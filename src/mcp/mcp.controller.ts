@@ -8,12 +8,15 @@ import {
   Res,
   UnauthorizedException,
 } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AgentsService } from '../agents/agents.service';
 import { bearerToken } from '../agents/auth/agent-token';
+import { AgentThrottlerGuard } from '../agents/auth/agent-throttler.guard';
 import { BEARER_TOKEN_REQUIRED } from '../agents/auth/auth.guard';
+import { AuthenticatedRequest } from '../agents/auth/principal';
 import { ForbiddenActionError } from '../common/errors';
 import { McpSession, McpSessions, TooManySessionsException } from './mcp-sessions.service';
 
@@ -30,6 +33,7 @@ export class McpController {
   constructor(
     private readonly agents: AgentsService,
     private readonly sessions: McpSessions,
+    private readonly throttler: AgentThrottlerGuard,
   ) {}
 
   @Post()
@@ -72,7 +76,11 @@ export class McpController {
     await this.handle(this.sessions.find(sessionId, agentId), request, reply);
   }
 
-  /** The agent the token names; the admin token is refused here, as a session acts as one agent. */
+  /**
+   * The agent the token names; the admin token is refused here, as a session acts as one agent. Each request
+   * counts against the agent's BRAIN_RATE_LIMIT_PER_MINUTE like a REST one (the same guard, the same counter):
+   * the global guards skipped it, as /mcp has no principal until here.
+   */
   private async authenticate(request: FastifyRequest, reply: FastifyReply): Promise<string> {
     const principal = await this.agents.authenticate(bearerToken(request.headers.authorization));
     if (!principal) {
@@ -84,6 +92,12 @@ export class McpController {
         "the admin token cannot open MCP sessions: an MCP session is one agent, use that agent's token",
       );
     }
+    (request as FastifyRequest & AuthenticatedRequest).principal = principal;
+    await this.throttler.canActivate(
+      // The handler is only a key for @SkipThrottle-style metadata, never called.
+      // eslint-disable-next-line @typescript-eslint/unbound-method
+      new ExecutionContextHost([request, reply], McpController, McpController.prototype.post),
+    );
     return principal.agentId;
   }
 

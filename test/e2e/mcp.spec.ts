@@ -358,7 +358,11 @@ describe('MCP sessions are bounded (e2e)', () => {
   beforeAll(async () => {
     brain = await startBrain('mcplimits', {
       agents: ['nova', 'dexter', 'kai'],
-      env: { BRAIN_MCP_MAX_SESSIONS_PER_AGENT: '2', BRAIN_MCP_MAX_SESSIONS: '3' },
+      env: {
+        BRAIN_MCP_MAX_SESSIONS_PER_AGENT: '2',
+        BRAIN_MCP_MAX_SESSIONS: '3',
+        BRAIN_RATE_LIMIT_PER_MINUTE: '40',
+      },
     });
     url = brain.client.url;
   });
@@ -407,6 +411,32 @@ describe('MCP sessions are bounded (e2e)', () => {
     const fresh = await connect(url, brain.token.dexter);
     open.push(fresh);
     expect((await fresh.client.listTools()).tools).toHaveLength(TOOLS.length);
+  });
+
+  it("MCP requests count against the agent's rate limit, shared with REST", async () => {
+    const kai = await connect(url, brain.token.kai);
+    open.push(kai);
+    const list = { jsonrpc: '2.0', id: 11, method: 'tools/list', params: {} };
+    let refused: Awaited<ReturnType<typeof rawMcp>> | undefined;
+    for (let i = 0; i < 41 && !refused; i++) {
+      const response = await rawMcp(url, 'POST', {
+        token: brain.token.kai,
+        sessionId: kai.transport.sessionId,
+        body: list,
+      });
+      if (response.status !== 200) refused = response;
+    }
+    expect(refused?.status).toBe(429);
+    expect(refused?.body).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringMatching(/^agent 'kai' exceeded its limit of 40 requests per minute/),
+    });
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThan(0);
+    const rest = await brain.client.get('/v1/agents/kai/messages', brain.token.kai);
+    expect(rest.status).toBe(429);
+    // Another agent is not affected.
+    expect((await open[0].client.listTools()).tools).toHaveLength(TOOLS.length);
   });
 
   it('closes every session when the app shuts down', async () => {
