@@ -116,8 +116,11 @@ export class EnvironmentVariables {
   @IntegerBetween(1, 1000)
   BRAIN_MCP_MAX_SESSIONS_PER_AGENT = 8;
 
-  /** An MCP session without a request for this long is closed (its client then starts a new one). */
-  @IntegerBetween(1000, 86_400_000)
+  /**
+   * An MCP session without a request for this long is closed (its client then starts a new one). At least a
+   * minute, so a session is never swept while its longest call (a 30 s check_inbox wait) runs.
+   */
+  @IntegerBetween(60_000, 86_400_000)
   BRAIN_MCP_SESSION_IDLE_MS = 1_800_000;
 
   /** After SIGTERM, how long readiness answers 503 before the server stops accepting, so load balancers drain it. */

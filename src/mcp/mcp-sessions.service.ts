@@ -80,9 +80,9 @@ export class McpSessions implements OnModuleInit, BeforeApplicationShutdown {
     const server = new McpServer(SERVER_INFO, {
       instructions:
         `You are agent '${agentId}' on Brain, the message bus and shared memory of a team of agents. ` +
-        'Use check_inbox to take work sent to you and acknowledge each message once handled; send_message, ' +
-        'broadcast and route_message to talk to other agents (list_agents names them); remember and recall for ' +
-        'long-term memory; conversation to reread what you and another agent said.',
+        'Use check_inbox to take work sent to you and acknowledge each message once handled; send_message and ' +
+        'broadcast to talk to other agents (list_agents names them); remember and recall for long-term memory; ' +
+        'conversation to reread what you and another agent said.',
     });
     registerBrainTools(server, agentId, this.brain, this.access);
     const transport = new StreamableHTTPServerTransport({

@@ -95,7 +95,8 @@ export function registerBrainTools(
       description:
         'Sends a JSON message to one agent that offers the given capability, chosen by Brain (the least busy one, ' +
         'never you). Use it when any capable agent will do and you do not care which. Returns the stored message, ' +
-        'naming the chosen agent in toAgent.',
+        'naming the chosen agent in toAgent. Not available on this server yet: it answers an error; until then ' +
+        'call list_agents with the capability and send_message to one of them.',
       inputSchema: routeMessageInput,
     },
     () => toolError({ message: ROUTING_NOT_AVAILABLE }),
