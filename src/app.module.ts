@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { ExampleAgentModule } from './example-agent/example-agent.module';
 import { DatabaseModule } from './infrastructure/database/database.module';
 import { LoggingModule } from './infrastructure/logging/logging.module';
+import { McpModule } from './mcp/mcp.module';
 import { RedisModule } from './infrastructure/redis/redis.module';
 import { MemoryModule } from './memory/memory.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -32,6 +33,7 @@ import { MetricsModule } from './metrics/metrics.module';
     MemoryModule,
     AgentsModule,
     BrainModule,
+    McpModule,
     // Runs only with BRAIN_EXAMPLE_AGENT=on: the example of an agent added as a module.
     ExampleAgentModule,
   ],

@@ -13,6 +13,7 @@ import {
   AcknowledgeRequest,
   ContextMessageListResponse,
   ContextMessageResponse,
+  DEFAULT_PENDING_COUNT,
   DeadLetterListResponse,
   DeadLettersQuery,
   MessageWithStatusResponse,
@@ -33,7 +34,6 @@ import {
   MessageIdPipe,
 } from './dto/validation';
 
-const DEFAULT_COUNT = 10;
 const DEFAULT_DEAD_LETTER_LIMIT = 100;
 const REPLAY = 'a repeated id from the same sender: the original message, nothing new was created';
 
@@ -91,7 +91,7 @@ export class MessagesController {
   ): Promise<ContextMessageListResponse> {
     await this.access.actAs(caller, id);
     const messages = await this.brain.getPending(id, {
-      count: query.count ?? DEFAULT_COUNT,
+      count: query.count ?? DEFAULT_PENDING_COUNT,
       waitMs: query.wait ?? 0,
       consumer: query.consumer,
       priority: query.priority,

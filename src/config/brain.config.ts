@@ -67,6 +67,11 @@ export function toBrainConfig(env: EnvironmentVariables) {
     },
     metrics: { token: env.BRAIN_METRICS_TOKEN },
     exampleAgent: { enabled: env.BRAIN_EXAMPLE_AGENT },
+    mcp: {
+      maxSessions: env.BRAIN_MCP_MAX_SESSIONS,
+      maxSessionsPerAgent: env.BRAIN_MCP_MAX_SESSIONS_PER_AGENT,
+      sessionIdleMs: env.BRAIN_MCP_SESSION_IDLE_MS,
+    },
   };
 }
 

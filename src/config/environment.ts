@@ -146,6 +146,21 @@ export class EnvironmentVariables {
   @IntegerBetween(1, 10000)
   BRAIN_MAX_WAITERS = 200;
 
+  /** Open MCP sessions (/mcp) on this replica, all agents together; beyond it a new session answers 429. */
+  @IntegerBetween(1, 100000)
+  BRAIN_MCP_MAX_SESSIONS = 1000;
+
+  /** Open MCP sessions of one agent on this replica; beyond it its new session answers 429. */
+  @IntegerBetween(1, 1000)
+  BRAIN_MCP_MAX_SESSIONS_PER_AGENT = 8;
+
+  /**
+   * An MCP session without a request for this long is closed (its client then starts a new one). At least a
+   * minute, so a session is never swept while its longest call (a 30 s check_inbox wait) runs.
+   */
+  @IntegerBetween(60_000, 86_400_000)
+  BRAIN_MCP_SESSION_IDLE_MS = 1_800_000;
+
   /** After SIGTERM, how long readiness answers 503 before the server stops accepting, so load balancers drain it. */
   @IntegerBetween(0, 60000)
   BRAIN_SHUTDOWN_DRAIN_MS = 0;

@@ -15,6 +15,9 @@ import { AuthFailureLimiter } from './auth-failure-limiter';
 import { bearerToken } from './agent-token';
 import { AuthenticatedRequest } from './principal';
 
+/** The 401 answer's message, on every route that needs a token (REST and /mcp). */
+export const BEARER_TOKEN_REQUIRED = 'a valid bearer token is required (Authorization: Bearer <token>)';
+
 /** Routes under /v1 need a bearer token; health, metrics and the docs stay public. Decided by the route pattern. */
 export const isProtectedRoute = (routePattern: string | undefined): boolean =>
   routePattern === '/v1' || (routePattern ?? '').startsWith('/v1/');
@@ -58,7 +61,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
       const nowBlockedFor = await this.failures.recordFailure(request.ip);
       if (nowBlockedFor > 0) throw this.tooManyFailures(reply, nowBlockedFor);
       void reply.header('WWW-Authenticate', 'Bearer realm="brain"');
-      throw new UnauthorizedException('a valid bearer token is required (Authorization: Bearer <token>)');
+      throw new UnauthorizedException(BEARER_TOKEN_REQUIRED);
     }
     request.principal = principal;
     return true;

@@ -4,6 +4,10 @@ import type { Agent } from '../../agents/agents.service';
 import { AGENT_ID_PATTERN } from '../../infrastructure/redis/keys';
 import { IsAgentIdField, IsBoundedString, IsJsonObjectField, IsStringList } from './validation';
 
+/** Capabilities of an agent: how many, how long each. */
+export const MAX_CAPABILITIES = 64;
+export const MAX_CAPABILITY_LENGTH = 64;
+
 export class RegisterAgentRequest {
   @ApiProperty({ pattern: AGENT_ID_PATTERN.source, example: 'nova', description: "'broadcast' is reserved" })
   @IsAgentIdField()
@@ -19,9 +23,9 @@ export class RegisterAgentRequest {
   @IsBoundedString(1024)
   description?: string;
 
-  @ApiPropertyOptional({ type: [String], maxItems: 64, example: ['sales', 'forecasting'] })
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_CAPABILITIES, example: ['sales', 'forecasting'] })
   @IsOptional()
-  @IsStringList(64, 64)
+  @IsStringList(MAX_CAPABILITIES, MAX_CAPABILITY_LENGTH)
   capabilities?: string[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { team: 'revenue' } })

@@ -21,8 +21,13 @@ import {
   MAX_TYPE_LENGTH,
 } from './validation';
 
-const TEN_YEARS_S = 10 * 365 * 24 * 60 * 60;
-const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
+/** The longest memory ttlSeconds. */
+export const TEN_YEARS_S = 10 * 365 * 24 * 60 * 60;
+export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
+/** Items per page: at most. */
+export const MAX_PAGE_LIMIT = 1000;
+/** Full-text query length. */
+export const MAX_QUERY_LENGTH = 256;
 
 // ---- requests -------------------------------------------------------------------------------------------------
 
@@ -68,9 +73,9 @@ export class StoreMemoryRequest {
 }
 
 export class PageRequest {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: DEFAULT_PAGE_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT })
   @IsOptional()
-  @IsIntegerParam(1, 1000)
+  @IsIntegerParam(1, MAX_PAGE_LIMIT)
   limit?: number;
 
   @ApiPropertyOptional({
@@ -110,12 +115,12 @@ export class MemoryQueryRequest extends IntersectionType(PageRequest, TimeWindow
   tags?: string[];
 
   @ApiPropertyOptional({
-    maxLength: 256,
+    maxLength: MAX_QUERY_LENGTH,
     example: 'revenue -forecast',
     description: 'full-text search (words, "a phrase", -not, or)',
   })
   @IsOptional()
-  @IsBoundedString(256)
+  @IsBoundedString(MAX_QUERY_LENGTH)
   q?: string;
 }
 

@@ -22,6 +22,11 @@ import {
 } from './validation';
 
 const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
+/** Pending messages per call: at most, and when `count` is not given. */
+export const MAX_PENDING_COUNT = 1000;
+export const DEFAULT_PENDING_COUNT = 10;
+/** The longest long poll (`wait`, ms). */
+export const MAX_WAIT_MS = 30000;
 
 // ---- requests -------------------------------------------------------------------------------------------------
 
@@ -66,21 +71,21 @@ export class SendMessageRequest extends SendBroadcastRequest {
 }
 
 export class PendingQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PENDING_COUNT, default: DEFAULT_PENDING_COUNT })
   @IsOptional()
-  @IsIntegerParam(1, 1000)
+  @IsIntegerParam(1, MAX_PENDING_COUNT)
   count?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 0,
-    maximum: 30000,
+    maximum: MAX_WAIT_MS,
     default: 0,
     description:
       'long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives',
   })
   @IsOptional()
-  @IsIntegerParam(0, 30000)
+  @IsIntegerParam(0, MAX_WAIT_MS)
   wait?: number;
 
   @ApiPropertyOptional({

@@ -132,16 +132,19 @@ export const IsStringList = (maxItems: number, maxLength: number, { commas = tru
 
 export const IsTagListField = () => IsStringList(MAX_TAGS, MAX_TAG_LENGTH, { commas: false });
 
-/** 1..1000 message ids. */
+/** Message ids acknowledged in one call: at most. */
+export const MAX_ACK_IDS = 1000;
+
+/** 1..MAX_ACK_IDS message ids. */
 export const IsMessageIdList = () => {
-  const message = '$property must be an array of 1..1000 UUIDs';
+  const message = `$property must be an array of 1..${MAX_ACK_IDS} UUIDs`;
   return applyDecorators(
     Transform(({ value }: { value: unknown }) =>
       Array.isArray(value) ? value.map((id) => (typeof id === 'string' ? id.toLowerCase() : id)) : value,
     ),
     IsArray({ message }),
     ArrayMinSize(1, { message }),
-    ArrayMaxSize(1000, { message }),
+    ArrayMaxSize(MAX_ACK_IDS, { message }),
     Matches(UUID_PATTERN, { each: true, message: 'each of $property must be a UUID' }),
   );
 };
