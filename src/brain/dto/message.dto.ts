@@ -71,7 +71,12 @@ export class SendMessageRequest extends SendBroadcastRequest {
 }
 
 export class PendingQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PENDING_COUNT, default: DEFAULT_PENDING_COUNT })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PENDING_COUNT,
+    default: DEFAULT_PENDING_COUNT,
+  })
   @IsOptional()
   @IsIntegerParam(1, MAX_PENDING_COUNT)
   count?: number;
