@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Cluster, Redis, RedisOptions } from 'ioredis';
+import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { brainConfig, BrainConfigType } from '../../config/brain.config';
 import { RedisClient } from './redis.constants';
 
@@ -32,7 +32,15 @@ export class RedisConnectionFactory {
     return this.create(name, { enableAutoPipelining: false });
   }
 
-  private create(name: string, overrides: RedisOptions): RedisClient {
+  /**
+   * A connection for sharded pub/sub (SSUBSCRIBE). On a Cluster, ioredis keeps one subscriber connection per
+   * master and routes each channel to the master of its slot.
+   */
+  createSubscriber(name: string): RedisClient {
+    return this.create(name, { enableAutoPipelining: false }, { shardedSubscribers: true });
+  }
+
+  private create(name: string, overrides: RedisOptions, clusterOverrides: ClusterOptions = {}): RedisClient {
     const base: RedisOptions = {
       connectionName: `brain:${name}`,
       // Fail queued commands once per reconnect instead of retrying them 20 times: the caller answers 503.
@@ -65,6 +73,7 @@ export class RedisConnectionFactory {
           lazyConnect: true,
           scaleReads: 'master',
           redisOptions: { ...base, enableAutoPipelining: undefined, lazyConnect: undefined },
+          ...clusterOverrides,
         })
       : new Redis(this.config.redis.url, base);
     let lastError = '';

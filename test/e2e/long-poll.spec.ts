@@ -1,0 +1,178 @@
+import { Socket } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { REDIS_CLIENT, RedisClient } from '../../src/infrastructure/redis/redis.constants';
+import { waitFor } from '../support/test-environment';
+import { BrainClient, startBrain, TestBrain } from './brain-client';
+
+const ids = (response: { body: { items: { id: string }[] } }) => response.body.items.map((m) => m.id);
+
+/** The `brain_waiters` gauge: long polls (and event streams) holding a waiter slot now. */
+async function waiters(client: BrainClient): Promise<number> {
+  const body = (await client.get('/metrics')).body as string;
+  const line = body.split('\n').find((candidate) => candidate.startsWith('brain_waiters '));
+  return line === undefined ? NaN : Number(line.slice('brain_waiters '.length));
+}
+
+/** Counts the Redis commands the app sends while `during` runs (its shared connection carries every read). */
+async function commandsDuring<T>(
+  brain: TestBrain,
+  during: () => Promise<T>,
+): Promise<{ result: T; commands: number }> {
+  const redis = brain.app.get<RedisClient>(REDIS_CLIENT);
+  const send = jest.spyOn(redis, 'sendCommand');
+  try {
+    const result = await during();
+    return { result, commands: send.mock.calls.length };
+  } finally {
+    send.mockRestore();
+  }
+}
+
+/** TCP connections this process opens to Redis (any of `redisPorts`) while `during` runs. */
+async function redisConnectionsDuring<T>(
+  redisPorts: number[],
+  during: () => Promise<T>,
+): Promise<{ result: T; opened: number }> {
+  const connect = jest.spyOn(Socket.prototype, 'connect');
+  try {
+    const result = await during();
+    const opened = connect.mock.calls.filter((args) => redisPorts.includes(portOf(args) ?? -1)).length;
+    return { result, opened };
+  } finally {
+    connect.mockRestore();
+  }
+}
+
+function portOf(args: unknown[]): number | undefined {
+  // net.connect passes its normalized arguments as an array: [options, callback].
+  const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { port?: unknown } | number | undefined;
+  if (typeof first === 'number') return first;
+  return first && typeof first === 'object' ? Number(first.port) : undefined;
+}
+
+describe('long polls (e2e)', () => {
+  describe('beyond BRAIN_MAX_WAITERS', () => {
+    let brain: TestBrain;
+    const agents = ['w1', 'w2', 'w3', 'extra', 'busy'];
+
+    beforeAll(async () => {
+      brain = await startBrain('longpoll-limit', { env: { BRAIN_MAX_WAITERS: '3' }, agents });
+    });
+
+    afterAll(() => brain?.close());
+
+    it('answers 429 with Retry-After at once, without a busy loop, logging once', async () => {
+      const { client, token } = brain;
+      const held = ['w1', 'w2', 'w3'].map((agent) =>
+        client.get(`/v1/agents/${agent}/messages?wait=20000`, token[agent]),
+      );
+      await waitFor(async () => (await waiters(client)) === 3, 'three waiting long polls');
+      const warn = jest.spyOn(Logger.prototype, 'warn');
+      try {
+        const started = Date.now();
+        const { result: refused, commands } = await commandsDuring(brain, () =>
+          client.get('/v1/agents/extra/messages?wait=3000', token.extra),
+        );
+        expect(refused.status).toBe(429);
+        expect(refused.body).toEqual({
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: expect.stringContaining('BRAIN_MAX_WAITERS'),
+        });
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        expect(Date.now() - started).toBeLessThan(1000);
+        // Checking the agent and reading both mailboxes once: a handful of commands, not a loop.
+        expect(commands).toBeLessThan(20);
+        for (let i = 0; i < 20; i++)
+          expect((await client.get('/v1/agents/extra/messages?wait=1000', token.extra)).status).toBe(429);
+        const aboutWaiters = warn.mock.calls.filter(([message]) => /BRAIN_MAX_WAITERS/.test(String(message)));
+        expect(aboutWaiters.length).toBeLessThanOrEqual(1);
+      } finally {
+        warn.mockRestore();
+      }
+
+      // A poll that has something to answer, or nothing to wait for, needs no slot.
+      const sent = await client.post('/v1/messages', token.w1, { targetAgent: 'busy', context: { n: 1 } });
+      const ready = await client.get('/v1/agents/busy/messages?wait=5000', token.busy);
+      expect(ready.status).toBe(200);
+      expect(ids(ready)).toEqual([sent.body.id]);
+      const immediate = await client.get('/v1/agents/extra/messages?wait=0', token.extra);
+      expect(immediate.status).toBe(200);
+
+      // The held polls still answer when their message comes, and give their slots back.
+      await client.post('/v1/broadcasts', token.busy, { context: { release: true } });
+      for (const answer of await Promise.all(held)) expect(answer.body.items).toHaveLength(1);
+      await waitFor(async () => (await waiters(client)) === 0, 'every slot released');
+      const late = await client.get('/v1/agents/extra/messages?count=100', token.extra);
+      await client.post('/v1/agents/extra/acks', token.extra, { ids: ids(late) });
+      const again = client.get('/v1/agents/extra/messages?wait=5000', token.extra);
+      await waitFor(async () => (await waiters(client)) === 1, 'a slot for the next long poll');
+      await client.post('/v1/messages', token.w1, { targetAgent: 'extra', context: { n: 2 } });
+      expect((await again).status).toBe(200);
+    });
+  });
+
+  describe('waking waiters', () => {
+    let brain: TestBrain;
+    let redisPorts: number[];
+    const listeners = Array.from({ length: 40 }, (_, i) => `listener-${i}`);
+
+    beforeAll(async () => {
+      brain = await startBrain('longpoll-wake', { agents: ['sender', 'sleepy', ...listeners] });
+      const { url, clusterNodes } = brain.environment.config.redis;
+      redisPorts = clusterNodes
+        ? clusterNodes.map((node) => Number(node.port))
+        : [Number(new URL(url).port || 6379)];
+    });
+
+    afterAll(() => brain?.close());
+
+    it('answers a waiting poll promptly on a direct message and on a broadcast', async () => {
+      const { client, token } = brain;
+      for (const kind of ['direct', 'broadcast'] as const) {
+        const poll = client.get('/v1/agents/sleepy/messages?wait=10000&consumer=c', token.sleepy);
+        await waitFor(async () => (await waiters(client)) === 1, 'the poll waiting');
+        const sent =
+          kind === 'direct'
+            ? await client.post('/v1/messages', token.sender, { targetAgent: 'sleepy', context: { kind } })
+            : await client.post('/v1/broadcasts', token.sender, { context: { kind } });
+        const published = Date.now();
+        const answer = await poll;
+        expect(ids(answer)).toEqual([sent.body.id]);
+        expect(Date.now() - published).toBeLessThan(1000);
+        await client.post(`/v1/messages/${sent.body.id}/ack`, token.sleepy, {});
+      }
+    });
+
+    it('wakes 40 waiters on each of 40 broadcasts without opening Redis connections for them', async () => {
+      const { client, token } = brain;
+      const { result, opened } = await redisConnectionsDuring(redisPorts, async () => {
+        const sent: string[] = [];
+        let done = false;
+        const receivers = listeners.map(async (agent) => {
+          const received = new Set<string>();
+          while (!done || !sent.every((id) => received.has(id))) {
+            const answer = await client.get(
+              `/v1/agents/${agent}/messages?wait=5000&count=100&consumer=c`,
+              token[agent],
+            );
+            expect(answer.status).toBe(200);
+            const got = ids(answer);
+            got.forEach((id) => received.add(id));
+            if (got.length > 0) await client.post(`/v1/agents/${agent}/acks`, token[agent], { ids: got });
+          }
+          return received;
+        });
+        for (let i = 0; i < 40; i++) {
+          await waitFor(async () => (await waiters(client)) >= 30, 'most listeners waiting', 10000, 5);
+          sent.push((await client.post('/v1/broadcasts', token.sender, { context: { i } })).body.id);
+        }
+        done = true;
+        return { sent, received: await Promise.all(receivers) };
+      });
+      for (const received of result.received)
+        expect(result.sent.filter((id) => !received.has(id))).toEqual([]);
+      expect(opened).toBeLessThanOrEqual(5);
+    });
+  });
+});
