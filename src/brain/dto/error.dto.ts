@@ -23,7 +23,9 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'the agent or message does not exist (or, for messages, is not visible to the caller)',
   409: 'conflict: an agent with this id exists, or a message id was used for another sender or recipient',
   413: 'the body is larger than BRAIN_MAX_PAYLOAD_BYTES',
-  429: 'the agent exceeded BRAIN_RATE_LIMIT_PER_MINUTE; see the Retry-After header (seconds)',
+  429:
+    'the agent exceeded BRAIN_RATE_LIMIT_PER_MINUTE, or (long polls) BRAIN_MAX_WAITERS requests are already ' +
+    'waiting; see the Retry-After header (seconds)',
   503: 'Redis (or, for registry and memory routes, Postgres) is unavailable; nothing was half-written',
 };
 
