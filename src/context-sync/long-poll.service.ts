@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Cluster } from 'ioredis';
+import { withTimeout } from '../common/with-timeout';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { RedisKeys } from '../infrastructure/redis/keys';
 import { RedisConnectionFactory } from '../infrastructure/redis/redis-connection.factory';
@@ -12,6 +13,7 @@ const RECHECK_MS = 2000;
 /** Channels nobody listens to any more are unsubscribed this often, not at once: a poll loop re-listens at once. */
 const SWEEP_MS = 30_000;
 const SUBSCRIBERS_READY_MS = 2000;
+const SUBSCRIBE_WAIT_MS = 1000;
 
 /** The wake-ups of one waiter: what a long poll (or an event stream) awaits between two reads of its mailboxes. */
 export interface Watch {
@@ -120,20 +122,11 @@ export class LongPollService implements BeforeApplicationShutdown, OnApplication
       waiting.add(waiter);
       subscribed.push(this.subscription(channel));
     }
-    await Promise.all(subscribed);
+    // Bounded: a Redis that hangs must not hold the poll (it then relies on looking again every RECHECK_MS).
+    await withTimeout(Promise.all(subscribed), SUBSCRIBE_WAIT_MS, 'subscribing took too long').catch(
+      () => undefined,
+    );
     return waiter;
-  }
-
-  /** The channel's subscription, made once and shared; never rejects (a failed one is dropped, to be retried). */
-  private subscription(channel: string): Promise<void> {
-    let subscribed = this.subscriptions.get(channel);
-    if (!subscribed) {
-      const attempt: Promise<void> = this.subscribe(channel).then((ok) => {
-        if (!ok && this.subscriptions.get(channel) === attempt) this.subscriptions.delete(channel);
-      });
-      this.subscriptions.set(channel, (subscribed = attempt));
-    }
-    return subscribed;
   }
 
   /** True once the app shuts down: callers answer with what they have instead of waiting. */
@@ -141,6 +134,7 @@ export class LongPollService implements BeforeApplicationShutdown, OnApplication
     return this.closing;
   }
 
+  /** Called by a closed watch: its channels stop waking it (they are unsubscribed later, by the sweep). */
   unlisten(waiter: Waiter): void {
     for (const channel of waiter.channels) {
       const waiting = this.listeners.get(channel);
@@ -164,6 +158,18 @@ export class LongPollService implements BeforeApplicationShutdown, OnApplication
 
   private wakeAll(): void {
     for (const waiting of this.listeners.values()) for (const waiter of waiting) waiter.wake();
+  }
+
+  /** The channel's subscription, made once and shared; never rejects (a failed one is dropped, to be retried). */
+  private subscription(channel: string): Promise<void> {
+    let subscribed = this.subscriptions.get(channel);
+    if (!subscribed) {
+      const attempt: Promise<void> = this.subscribe(channel).then((ok) => {
+        if (!ok && this.subscriptions.get(channel) === attempt) this.subscriptions.delete(channel);
+      });
+      this.subscriptions.set(channel, (subscribed = attempt));
+    }
+    return subscribed;
   }
 
   private async subscribe(channel: string): Promise<boolean> {
@@ -222,7 +228,9 @@ export class LongPollService implements BeforeApplicationShutdown, OnApplication
     for (const channel of idle) {
       this.subscriptions.delete(channel);
       // Sent on the same connection as any later SSUBSCRIBE of the channel, so it cannot undo that one.
-      this.subscriber?.sunsubscribe(channel).catch(() => undefined);
+      void Promise.resolve()
+        .then(() => this.subscriber?.sunsubscribe(channel))
+        .catch(() => undefined);
     }
   }
 }
