@@ -173,4 +173,33 @@ describe('long polls (e2e)', () => {
       expect(opened).toBeLessThanOrEqual(5);
     });
   });
+
+  describe('messages that become pending without a publish', () => {
+    let brain: TestBrain;
+
+    beforeAll(async () => {
+      brain = await startBrain('longpoll-lease', {
+        env: { BRAIN_VISIBILITY_TIMEOUT_MS: '500' },
+        agents: ['sender', 'worker'],
+      });
+    });
+
+    afterAll(() => brain?.close());
+
+    it('answers a waiting consumer when the lease of another one expires (no notification: the periodic look)', async () => {
+      const { client, token } = brain;
+      const sent = await client.post('/v1/messages', token.sender, {
+        targetAgent: 'worker',
+        context: { n: 1 },
+      });
+      const leased = await client.get('/v1/agents/worker/messages?consumer=crashed', token.worker);
+      expect(ids(leased)).toEqual([sent.body.id]);
+      const started = Date.now();
+      const taken = await client.get('/v1/agents/worker/messages?consumer=healthy&wait=10000', token.worker);
+      expect(ids(taken)).toEqual([sent.body.id]);
+      expect(taken.body.items[0].deliveryCount).toBe(2);
+      // Lease over after 0.5 s; found at the next look, at most 2 s apart.
+      expect(Date.now() - started).toBeLessThan(4000);
+    });
+  });
 });
