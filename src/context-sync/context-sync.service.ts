@@ -205,10 +205,10 @@ export class ContextSyncService {
     if (!(await this.mailboxes.agentExists(agentId))) throw new AgentNotFoundError(agentId);
 
     const deadline = Date.now() + waitMs;
-    const now = await this.collectPending(agentId, count, query);
+    const pending = await this.collectPending(agentId, count, query);
     // Something to answer, or nothing to wait for: no waiter slot needed. Shutting down: answer with what there
     // is now rather than hold the process's exit for the rest of `wait`.
-    if (now.length > 0 || waitMs === 0 || this.longPoll.isClosing) return now;
+    if (pending.length > 0 || waitMs === 0 || this.longPoll.isClosing) return pending;
     return this.waitForPending(agentId, count, query, deadline);
   }
 

@@ -95,7 +95,7 @@ export class LongPollService implements BeforeApplicationShutdown, OnApplication
     metrics.registerGauge(
       'brain_waiters',
       'Long polls and event streams waiting now (at most BRAIN_MAX_WAITERS)',
-      () => this.slots.inUse,
+      () => this.waiting,
     );
   }
 
@@ -127,6 +127,11 @@ export class LongPollService implements BeforeApplicationShutdown, OnApplication
       () => undefined,
     );
     return waiter;
+  }
+
+  /** How many slots are taken now. */
+  get waiting(): number {
+    return this.slots.inUse;
   }
 
   /** True once the app shuts down: callers answer with what they have instead of waiting. */

@@ -7,8 +7,8 @@ import { RedisClient } from './redis.constants';
 export const reconnectBackoff = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
 
 /**
- * Creates Brain's Redis connections: the shared one and the extra ones that blocking reads need
- * (a blocked XREADGROUP would stall every command queued behind it on a shared connection).
+ * Creates Brain's Redis connections: the shared one, and the subscriber that wakes long polls (a connection in
+ * subscriber mode can send nothing else).
  */
 @Injectable()
 export class RedisConnectionFactory {
@@ -25,16 +25,8 @@ export class RedisConnectionFactory {
   }
 
   /**
-   * A connection for blocking reads. It has no command timeout of its own: a BLOCK longer than the timeout
-   * would otherwise be cut short. Callers bound the block time instead.
-   */
-  createBlocking(name: string): RedisClient {
-    return this.create(name, { enableAutoPipelining: false });
-  }
-
-  /**
-   * A connection for sharded pub/sub (SSUBSCRIBE). On a Cluster, ioredis keeps one subscriber connection per
-   * master and routes each channel to the master of its slot.
+   * A connection for sharded pub/sub (SSUBSCRIBE), without a command timeout (it only waits for messages). On a
+   * Cluster, ioredis keeps one subscriber connection per master and routes each channel to the master of its slot.
    */
   createSubscriber(name: string): RedisClient {
     return this.create(name, { enableAutoPipelining: false }, { shardedSubscribers: true });
