@@ -8,7 +8,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { BrainError } from './errors';
+import { BrainError, TooManyRequestsError } from './errors';
 import { unavailableDependency } from './dependency-errors';
 
 export interface ErrorBody {
@@ -54,6 +54,8 @@ export class BrainExceptionFilter implements ExceptionFilter {
       return;
     }
     const body = toErrorBody(exception, request?.id, this.logger);
+    if (exception instanceof TooManyRequestsError)
+      void reply.header('Retry-After', String(exception.retryAfterSeconds));
     void reply.status(body.statusCode).send(body);
   }
 }

@@ -80,3 +80,14 @@ export class MessageIdConflictError extends BrainError {
     super(`message id '${messageId}' was already used for another message`);
   }
 }
+
+/** Too much at once, for now: the client may try again after `retryAfterSeconds` (sent as `Retry-After`). */
+export class TooManyRequestsError extends BrainError {
+  readonly status = 429;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

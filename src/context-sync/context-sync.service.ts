@@ -29,7 +29,7 @@ import {
 } from './context-message';
 import { ArchiverService } from './archiver.service';
 import { AgentBacklog, ContextSyncMetrics } from './context-sync.metrics';
-import { LongPollService } from './long-poll.service';
+import { LongPollService, Watch } from './long-poll.service';
 import { AckOutcome, FetchMode, MailboxRepository, RawPending } from './mailbox.repository';
 import {
   compareEntryIds,
@@ -214,20 +214,39 @@ export class ContextSyncService {
     if (!(await this.mailboxes.agentExists(agentId))) throw new AgentNotFoundError(agentId);
 
     const deadline = Date.now() + waitMs;
-    for (;;) {
-      const { messages, newest } = await this.syncMetrics.time('pending', () =>
-        this.collectPending(agentId, count, query),
-      );
-      const remaining = deadline - Date.now();
-      // Shutting down: answer with what there is now rather than hold the process's exit for the rest of `wait`.
-      if (messages.length > 0 || remaining <= 0 || this.longPoll.isClosing) return messages;
-      await this.longPoll.waitForNewEntries(
-        this.mailboxes.keys.agentMailbox(agentId).streams,
-        newest.direct,
-        newest.broadcast,
-        remaining,
-      );
+    const pending = await this.timedPending(agentId, count, query);
+    // Something to answer, or nothing to wait for: no waiter slot needed. Shutting down: answer with what there
+    // is now rather than hold the process's exit for the rest of `wait`.
+    if (pending.length > 0 || waitMs === 0 || this.longPoll.isClosing) return pending;
+    return this.waitForPending(agentId, count, query, deadline);
+  }
+
+  /** Holds one of the BRAIN_MAX_WAITERS slots (429 beyond them) and reads again on every wake-up until `deadline`. */
+  private async waitForPending(
+    agentId: string,
+    count: number,
+    query: PendingQuery,
+    deadline: number,
+  ): Promise<ContextMessage[]> {
+    const slot = this.longPoll.acquireSlot();
+    let watch: Watch | undefined;
+    try {
+      watch = await this.longPoll.watch(agentId);
+      for (;;) {
+        // Listening began before this read: a message published after it wakes the watch.
+        const messages = await this.timedPending(agentId, count, query);
+        const remaining = deadline - Date.now();
+        if (messages.length > 0 || remaining <= 0 || this.longPoll.isClosing) return messages;
+        await watch.next(remaining);
+      }
+    } finally {
+      watch?.close();
+      slot.release();
     }
+  }
+
+  private timedPending(agentId: string, count: number, query: PendingQuery): Promise<ContextMessage[]> {
+    return this.syncMetrics.time('pending', () => this.collectPending(agentId, count, query));
   }
 
   /**
@@ -238,7 +257,7 @@ export class ContextSyncService {
     agentId: string,
     count: number,
     query: PendingQuery,
-  ): Promise<{ messages: ContextMessage[]; newest: { direct: string[]; broadcast: string[] } }> {
+  ): Promise<ContextMessage[]> {
     const limits = PRIORITIES.map((priority) =>
       query.priority === undefined || query.priority === priority ? count : 0,
     );
@@ -253,22 +272,19 @@ export class ContextSyncService {
           const wanted = perMailbox(mailbox);
           return wanted.some((n) => n > 0)
             ? this.fetchOne(agentId, mailbox, 'lease', query.consumer!, wanted)
-            : Promise.resolve({ candidates: [], newest: [] });
+            : Promise.resolve({ candidates: [] });
         }),
       );
       chosen = mergeCandidates(direct.candidates, broadcast.candidates);
     }
-    return {
-      messages: chosen.map(({ raw, mailbox }) =>
-        toContextMessage(
-          fieldsOf(raw[3]),
-          priorityAt(raw[0]),
-          mailbox === 'direct' ? agentId : BROADCAST,
-          raw[2],
-        ),
+    return chosen.map(({ raw, mailbox }) =>
+      toContextMessage(
+        fieldsOf(raw[3]),
+        priorityAt(raw[0]),
+        mailbox === 'direct' ? agentId : BROADCAST,
+        raw[2],
       ),
-      newest: first.newest,
-    };
+    );
   }
 
   private async fetchBoth(agentId: string, mode: FetchMode, consumer: string, limits: number[]) {
@@ -276,10 +292,7 @@ export class ContextSyncService {
       this.fetchOne(agentId, 'direct', mode, consumer, limits),
       this.fetchOne(agentId, 'broadcast', mode, consumer, limits),
     ]);
-    return {
-      candidates: mergeCandidates(direct.candidates, broadcast.candidates),
-      newest: { direct: direct.newest, broadcast: broadcast.newest },
-    };
+    return { candidates: mergeCandidates(direct.candidates, broadcast.candidates) };
   }
 
   private async fetchOne(
@@ -293,7 +306,7 @@ export class ContextSyncService {
       mailbox === 'direct'
         ? this.mailboxes.keys.agentMailbox(agentId)
         : this.mailboxes.keys.broadcastMailbox(agentId);
-    const { entries, newest, deadLettered } = await this.mailboxes.fetch(keys, {
+    const { entries, deadLettered } = await this.mailboxes.fetch(keys, {
       mode,
       consumer,
       visibilityMs: this.config.messages.visibilityTimeoutMs,
@@ -303,7 +316,7 @@ export class ContextSyncService {
     });
     if (mode === 'lease') this.syncMetrics.count(agentId, 'delivered', entries.length);
     this.syncMetrics.count(agentId, 'dead_lettered', deadLettered);
-    return { candidates: entries.map((raw) => ({ raw, mailbox })), newest };
+    return { candidates: entries.map((raw) => ({ raw, mailbox })) };
   }
 
   // ---- acknowledge ---------------------------------------------------------------------------------------

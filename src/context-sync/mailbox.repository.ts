@@ -108,6 +108,7 @@ export class MailboxRepository {
       message.timestampMs,
       message.priorityIndex,
       kind,
+      this.keys.wakeChannel(mailbox),
     ]);
     return { status, location };
   }

@@ -87,7 +87,8 @@ export class PendingQuery {
     maximum: MAX_WAIT_MS,
     default: 0,
     description:
-      'long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives',
+      'long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives. ' +
+      'While BRAIN_MAX_WAITERS requests already wait on the replica, 429 with Retry-After instead of waiting.',
   })
   @IsOptional()
   @IsIntegerParam(0, MAX_WAIT_MS)

@@ -7,6 +7,7 @@
 -- KEYS[5] broadcast only: the sender's acked hash      KEYS[6] broadcast only: the sender's cursor hash
 -- ARGV[1] message id  ARGV[2] sender  ARGV[3] type ('' = none)  ARGV[4] payload JSON  ARGV[5] timestamp ms
 -- ARGV[6] priority index (0 = critical .. 3 = low)  ARGV[7] 'direct' | 'broadcast'
+-- ARGV[8] the slot's wake channel (sharded pub/sub, same slot): long polls of the recipients listen to it
 -- Reply: {1, location} created | {0, location} already published | {-1} recipient not registered
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {0, existing} end
@@ -20,6 +21,7 @@ local entry_id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1], 'f', ARGV[2], 't
 local location = ARGV[6] .. ' ' .. entry_id
 redis.call('HSET', KEYS[2], ARGV[1], location)
 redis.call('HINCRBY', KEYS[4], 'added:' .. ARGV[6], 1)
+redis.call('SPUBLISH', ARGV[8], '')
 
 -- A sender never receives its own broadcast. If the sender had read everything before, move its cursor past the
 -- new entry (cheap to skip later); otherwise mark the entry resolved for it.

@@ -100,6 +100,14 @@ export class RedisKeys {
     };
   }
 
+  /**
+   * Sharded pub/sub channel in the mailbox's slot: publish notifies it (from inside its script), long polls of
+   * the mailbox's recipients listen. A notification only means "look again"; nothing is lost when nobody listens.
+   */
+  wakeChannel(mailbox: MailboxKeys): string {
+    return `${this.prefix}:${mailbox.tag}:wake`;
+  }
+
   broadcastStreams(): string[] {
     return PRIORITIES.map((priority) => `${this.prefix}:{broadcast}:stream:${priority}`);
   }

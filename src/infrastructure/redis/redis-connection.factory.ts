@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Cluster, Redis, RedisOptions } from 'ioredis';
+import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { brainConfig, BrainConfigType } from '../../config/brain.config';
 import { RedisClient } from './redis.constants';
 
@@ -7,8 +7,8 @@ import { RedisClient } from './redis.constants';
 export const reconnectBackoff = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
 
 /**
- * Creates Brain's Redis connections: the shared one and the extra ones that blocking reads need
- * (a blocked XREADGROUP would stall every command queued behind it on a shared connection).
+ * Creates Brain's Redis connections: the shared one, and the subscriber that wakes long polls (a connection in
+ * subscriber mode can send nothing else).
  */
 @Injectable()
 export class RedisConnectionFactory {
@@ -25,14 +25,14 @@ export class RedisConnectionFactory {
   }
 
   /**
-   * A connection for blocking reads. It has no command timeout of its own: a BLOCK longer than the timeout
-   * would otherwise be cut short. Callers bound the block time instead.
+   * A connection for sharded pub/sub (SSUBSCRIBE), without a command timeout (it only waits for messages). On a
+   * Cluster, ioredis keeps one subscriber connection per master and routes each channel to the master of its slot.
    */
-  createBlocking(name: string): RedisClient {
-    return this.create(name, { enableAutoPipelining: false });
+  createSubscriber(name: string): RedisClient {
+    return this.create(name, { enableAutoPipelining: false }, { shardedSubscribers: true });
   }
 
-  private create(name: string, overrides: RedisOptions): RedisClient {
+  private create(name: string, overrides: RedisOptions, clusterOverrides: ClusterOptions = {}): RedisClient {
     const base: RedisOptions = {
       connectionName: `brain:${name}`,
       // Fail queued commands once per reconnect instead of retrying them 20 times: the caller answers 503.
@@ -65,6 +65,7 @@ export class RedisConnectionFactory {
           lazyConnect: true,
           scaleReads: 'master',
           redisOptions: { ...base, enableAutoPipelining: undefined, lazyConnect: undefined },
+          ...clusterOverrides,
         })
       : new Redis(this.config.redis.url, base);
     let lastError = '';
