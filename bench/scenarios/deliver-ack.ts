@@ -77,6 +77,7 @@ export async function runDeliverAck(settings: BenchSettings): Promise<ScenarioOu
   const peerFigure = (peer: (typeof peers)[keyof typeof peers]): Figure => {
     const value = median(peer.runs);
     return {
+      issueGoal: 6, // side by side with the goal's row; no target of its own
       name: `${peer.label} end to end: publish confirmed, ${BATCH} in flight to the consumer, ack each`,
       value: peer.skipped ? NaN : round(value),
       unit: 'msg/s',
