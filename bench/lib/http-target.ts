@@ -20,6 +20,8 @@ export async function startHttpTarget(
       NODE_ENV: 'production',
       LOG_LEVEL: process.env.BENCH_APP_LOG_LEVEL ?? 'info',
       BRAIN_ARCHIVE_INTERVAL_MS: '200',
+      // Issue 13 goal 3: a worker count given to the bench reaches the app (unset: the app's own default).
+      ...(process.env.BRAIN_WORKERS ? { BRAIN_WORKERS: process.env.BRAIN_WORKERS } : {}),
     },
     options,
   );
