@@ -101,7 +101,15 @@ export async function saturate(
       timeouts: number;
       latency: { p50: number; p99: number };
     }>;
-    const result = await autocannon({ url, connections, duration: seconds, requests });
+    const result = await autocannon({
+      url,
+      connections,
+      duration: seconds,
+      requests: requests.map((r) => ({
+        ...r,
+        headers: { ...r.headers, 'content-type': 'application/json' },
+      })),
+    });
     return {
       generator: SATURATION_GENERATOR,
       requestsPerSecond: result.requests.total / (result.duration || seconds),
