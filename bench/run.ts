@@ -42,6 +42,9 @@ const SCENARIOS: Record<string, number[]> = {
   latency: [11],
 };
 
+/** A mistake in the command line: said in one line, without a stack. */
+class UsageError extends Error {}
+
 function onlyFromArguments(argv: string[]): Set<number> | undefined {
   const at = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
   if (at < 0) return undefined;
@@ -50,10 +53,12 @@ function onlyFromArguments(argv: string[]): Set<number> | undefined {
   for (const name of (value ?? '').split(',').filter(Boolean)) {
     const known = SCENARIOS[name] ?? (/^\d+$/.test(name) ? [Number(name)] : undefined);
     if (!known)
-      throw new Error(`--only: unknown scenario '${name}' (one of ${Object.keys(SCENARIOS).join(', ')})`);
+      throw new UsageError(
+        `--only: unknown scenario '${name}' (one of ${Object.keys(SCENARIOS).join(', ')})`,
+      );
     known.forEach((id) => ids.add(id));
   }
-  if (ids.size === 0) throw new Error('--only needs a scenario name');
+  if (ids.size === 0) throw new UsageError('--only needs a scenario name');
   return ids;
 }
 
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
   if (wanted(4)) await step('4 deliver + ack vs BullMQ', () => runDeliverAck(settings));
   if (wanted(5)) await step('5 broadcast fan-out', () => runBroadcast(settings));
   if (wanted(7)) await step('7 Redis memory per message', () => runMemory(settings));
-  if (wanted(3, 6, 8, 10, 11)) {
+  if (wanted(3, 6, 8, 9, 10, 11)) {
     process.stdout.write('- building the app into .tmp/bench-dist ...\n');
     buildApp();
     if (wanted(10) && SATURATION_GENERATOR !== 'wrk')
@@ -186,7 +191,7 @@ function updateReadme(markdown: string): void {
 main().then(
   () => process.exit(0),
   (error: Error) => {
-    console.error(error.stack ?? error.message);
+    console.error(error instanceof UsageError ? error.message : (error.stack ?? error.message));
     process.exit(1);
   },
 );
