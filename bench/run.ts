@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: every scenario of issue 6 in one run on this machine, against the local Redis and Postgres, each
- * scenario in its own Redis prefix and database. Prints a table and writes bench/results/latest.{json,md}.
- * Durations come from the environment (see bench/lib/settings.ts); BENCH_QUICK=1 is a one-minute smoke run.
+ * `npm run bench`: every scenario of issues 6 and 13 in one run on this machine, against the local Redis and Postgres,
+ * each scenario in its own Redis prefix and database. Prints the goals of issue 13 (each against its reference
+ * measured in the same run) and every figure, and writes bench/results/latest.{json,md}.
+ * Durations come from the environment (see bench/lib/settings.ts); BENCH_QUICK=1 is a short smoke run;
+ * `npm run bench -- --only ceiling,latency` runs only the named scenarios.
  */
 import 'reflect-metadata';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,44 @@ import { runMemory } from './scenarios/memory';
 import { runProfiles } from './scenarios/profiles';
 import { waitForQuietMachine } from './lib/machine-load';
 import { buildApp } from './lib/app-process';
+import { runCeiling } from './scenarios/ceiling';
+import { runLatency } from './scenarios/latency';
+import { goalRows } from './lib/goals';
+import { SATURATION_GENERATOR } from './lib/wrk';
+
+/** Scenario names for `npm run bench -- --only <name>[,<name>…]` (BENCH_ONLY takes the numbers). */
+const SCENARIOS: Record<string, number[]> = {
+  publish: [1, 2],
+  'http-publish': [3],
+  'deliver-ack': [4],
+  broadcast: [5],
+  archive: [6],
+  memory: [7],
+  'loss-check': [8],
+  profiles: [9],
+  ceiling: [10],
+  latency: [11],
+};
+
+/** A mistake in the command line: said in one line, without a stack. */
+class UsageError extends Error {}
+
+function onlyFromArguments(argv: string[]): Set<number> | undefined {
+  const at = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+  if (at < 0) return undefined;
+  const value = argv[at].includes('=') ? argv[at].split('=')[1] : argv[at + 1];
+  const ids = new Set<number>();
+  for (const name of (value ?? '').split(',').filter(Boolean)) {
+    const known = SCENARIOS[name] ?? (/^\d+$/.test(name) ? [Number(name)] : undefined);
+    if (!known)
+      throw new UsageError(
+        `--only: unknown scenario '${name}' (one of ${Object.keys(SCENARIOS).join(', ')})`,
+      );
+    known.forEach((id) => ids.add(id));
+  }
+  if (ids.size === 0) throw new UsageError('--only needs a scenario name');
+  return ids;
+}
 
 const RESULTS = join(__dirname, 'results');
 const README_BEGIN = '<!-- bench:latest:begin (written by npm run bench) -->';
@@ -30,6 +70,7 @@ async function main(): Promise<void> {
   process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
   process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/brain';
   const settings = benchSettings();
+  settings.only = onlyFromArguments(process.argv.slice(2)) ?? settings.only;
   const started = performance.now();
   const machine = await describeMachine(process.env.REDIS_URL, process.env.DATABASE_URL);
   const scenarios: ScenarioOutcome[] = [];
@@ -65,9 +106,21 @@ async function main(): Promise<void> {
   if (wanted(4)) await step('4 deliver + ack vs BullMQ', () => runDeliverAck(settings));
   if (wanted(5)) await step('5 broadcast fan-out', () => runBroadcast(settings));
   if (wanted(7)) await step('7 Redis memory per message', () => runMemory(settings));
-  if (wanted(3, 6, 8)) {
+  if (wanted(3, 6, 8, 9, 10, 11)) {
     process.stdout.write('- building the app into .tmp/bench-dist ...\n');
     buildApp();
+    if (wanted(10) && SATURATION_GENERATOR !== 'wrk')
+      process.stdout.write(`- note: the saturation runs use ${SATURATION_GENERATOR}\n`);
+    if (wanted(10))
+      await step('10 HTTP publish: Brain vs the ceiling server, half-ceiling open loop', async () => {
+        const ceiling = await runCeiling(settings);
+        losses.push(ceiling.loss);
+        return [ceiling.outcome];
+      });
+    if (wanted(11))
+      await step(`11 latency at light load (${settings.latencyRate} req/s, open loop)`, async () => [
+        await runLatency(settings),
+      ]);
     if (wanted(3, 8))
       await step('3 HTTP publish, open loop', async () => {
         const http = await runHttpPublish(settings);
@@ -104,10 +157,17 @@ async function main(): Promise<void> {
       httpRepeats: settings.httpRepeats,
       deliverMessages: settings.deliverMessages,
       archiveSeconds: settings.archiveSeconds,
+      ceilingSeconds: settings.ceilingSeconds,
+      ceilingConnections: settings.ceilingConnections,
+      halfCeilingSeconds: settings.halfCeilingSeconds,
+      latencySeconds: settings.latencySeconds,
+      latencyRate: settings.latencyRate,
+      httpSenders: settings.httpSenders,
       quick: settings.quick,
     },
     totalSeconds: (performance.now() - started) / 1000,
     scenarios,
+    goals: goalRows(scenarios),
     profiles,
   };
   mkdirSync(RESULTS, { recursive: true });
@@ -131,7 +191,7 @@ function updateReadme(markdown: string): void {
 main().then(
   () => process.exit(0),
   (error: Error) => {
-    console.error(error.stack ?? error.message);
+    console.error(error instanceof UsageError ? error.message : (error.stack ?? error.message));
     process.exit(1);
   },
 );

@@ -1,7 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
+import { treeCpu } from './process-cpu';
 import { pollUntil } from './stats';
 
 const ROOT = join(__dirname, '..', '..');
@@ -43,7 +44,7 @@ export interface AppProcess {
   host: string;
   port: number;
   pid: number;
-  /** CPU seconds (user + system) the process has used so far. */
+  /** CPU seconds (user + system) the process and its descendants have used so far. */
   cpuSeconds(): number;
   /** Starts the CPU profiler in the app (only when started with `cpuProfile`). */
   startProfile(): Promise<void>;
@@ -115,9 +116,8 @@ export async function startApp(
     pid,
     cpuSeconds: () => {
       if (exited) throw new Error(`the app exited: ${stderr || '(no output)'}`);
-      // /proc/<pid>/stat fields 14 and 15: user and system time in clock ticks (100 per second on Linux).
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
+      // The whole process tree: worker processes, if the app forks any, are part of what a request costs.
+      return treeCpu(pid).seconds;
     },
     startProfile: async () => {
       child.kill('SIGWINCH');

@@ -20,6 +20,8 @@ export async function startHttpTarget(
       NODE_ENV: 'production',
       LOG_LEVEL: process.env.BENCH_APP_LOG_LEVEL ?? 'info',
       BRAIN_ARCHIVE_INTERVAL_MS: '200',
+      // Issue 13 goal 3: a worker count given to the bench reaches the app (unset: the app's own default).
+      ...(process.env.BRAIN_WORKERS ? { BRAIN_WORKERS: process.env.BRAIN_WORKERS } : {}),
     },
     options,
   );
@@ -31,6 +33,30 @@ export async function startHttpTarget(
     }
   }
   return app;
+}
+
+export interface RegisteredAgent {
+  id: string;
+  token: string;
+}
+
+/** Registers agents through the API (as the admin), each with its own token, for runs that go through auth and the
+ * per-agent rate limit as real agents do (the admin is exempt from the limit). */
+export async function registerAgents(app: AppProcess, ids: string[]): Promise<RegisteredAgent[]> {
+  const agents: RegisteredAgent[] = [];
+  for (let i = 0; i < ids.length; i += 20) {
+    const batch = await Promise.all(
+      ids.slice(i, i + 20).map(async (id) => {
+        const { status, body } = await callApp<{ token: string }>(app, 'POST', '/v1/agents', ADMIN_TOKEN, {
+          id,
+        });
+        if (status !== 201) throw new Error(`registering agent ${id} answered ${status}`);
+        return { id, token: body.token };
+      }),
+    );
+    agents.push(...batch);
+  }
+  return agents;
 }
 
 /** POST /v1/messages as the admin on behalf of the sender, round-robin over the targets, with client-side ids. */

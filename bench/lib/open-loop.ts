@@ -16,8 +16,13 @@ export interface OpenLoopOptions {
   port: number;
   path: string;
   headers: Record<string, string>;
-  /** Body of request i and the id to remember if it is answered 201. */
-  request: (i: number) => { id: string; body: string };
+  /** Body of request i and the id to remember if it is answered as expected; `head` (from requestHead) overrides the
+   * method, path and headers for this request (e.g. another agent's token). */
+  request: (i: number) => { id: string; body: string; head?: string };
+  /** Method of every request whose `head` is not given (default POST). */
+  method?: string;
+  /** The status that counts as success (default 201); any other is an error. */
+  expectStatus?: number;
   rate: number;
   seconds: number;
   connections: number;
@@ -48,6 +53,24 @@ interface Pending {
   dueAt: number;
   id: string;
   body: string;
+  head?: string;
+}
+
+/** The start of a request up to its Content-Length value (the body's length and the body follow). */
+export function requestHead(
+  method: string,
+  path: string,
+  host: string,
+  port: number,
+  headers: Record<string, string>,
+): string {
+  return (
+    `${method} ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n` +
+    Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
+    'Content-Type: application/json\r\nContent-Length: '
+  );
 }
 
 class HttpConnection {
@@ -78,7 +101,9 @@ class HttpConnection {
   send(request: Pending): void {
     this.current = request;
     this.buffer = Buffer.alloc(0);
-    this.socket!.write(`${this.head}${Buffer.byteLength(request.body)}\r\n\r\n${request.body}`);
+    this.socket!.write(
+      `${request.head ?? this.head}${Buffer.byteLength(request.body)}\r\n\r\n${request.body}`,
+    );
   }
 
   close(): void {
@@ -127,12 +152,14 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const { rate, seconds } = options;
   const total = Math.floor(rate * seconds);
   const maxBacklog = Math.max(1, Math.floor(rate * (options.maxBacklogSeconds ?? 2)));
-  const head =
-    `POST ${options.path} HTTP/1.1\r\nHost: ${options.host}:${options.port}\r\n` +
-    Object.entries(options.headers)
-      .map(([name, value]) => `${name}: ${value}\r\n`)
-      .join('') +
-    'Content-Type: application/json\r\nContent-Length: ';
+  const head = requestHead(
+    options.method ?? 'POST',
+    options.path,
+    options.host,
+    options.port,
+    options.headers,
+  );
+  const expectStatus = options.expectStatus ?? 201;
   const latencies = new Float64Array(total);
   const errors: Record<string, number> = {};
   let completed = 0;
@@ -149,7 +176,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     const now = performance.now();
     if (now <= windowEnd) answeredInWindow += 1;
     latencies[completed++] = now - request.dueAt;
-    if (status === 201) {
+    if (status === expectStatus) {
       created += 1;
       options.created?.push(request.id);
     } else fail(typeof status === 'number' ? `HTTP ${status}` : status);
@@ -180,8 +207,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
       const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
       while (issued < due) {
         const index = issued++;
-        const { id, body } = options.request(index);
-        const request: Pending = { index, dueAt: start + (index / rate) * 1000, id, body };
+        const { id, body, head: ownHead } = options.request(index);
+        const request: Pending = { index, dueAt: start + (index / rate) * 1000, id, body, head: ownHead };
         const connection = idle.pop();
         if (connection) connection.send(request);
         else if (queue.length - queueHead < maxBacklog) queue.push(request);

@@ -1,3 +1,4 @@
+import { formatNumber, formatRatio, GoalRow, verdict } from './goals';
 import { Machine, machineLine } from './machine';
 import { ScenarioOutcome } from './results';
 
@@ -7,6 +8,8 @@ export interface BenchReport {
   settings: Record<string, unknown>;
   totalSeconds: number;
   scenarios: ScenarioOutcome[];
+  /** Issue 13's goals, each against its reference from this run. */
+  goals?: GoalRow[];
   profiles?: ProfileReport[];
 }
 
@@ -19,14 +22,6 @@ export interface ProfileReport {
   file?: string;
 }
 
-function formatNumber(value: number, unit: string): string {
-  if (!Number.isFinite(value)) return '—';
-  const digits = unit === 'ms' ? (value < 10 ? 2 : 1) : Math.abs(value) < 10 ? 2 : 0;
-  return `${value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 })} ${unit}`.trim();
-}
-
-const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : '**not met**');
-
 /** The Markdown the README shows: one table of every figure, then what the profiles say. */
 export function toMarkdown(report: BenchReport): string {
   const lines: string[] = [];
@@ -34,6 +29,20 @@ export function toMarkdown(report: BenchReport): string {
     `Measured ${report.date} on ${machineLine(report.machine)}; whole run ${Math.round(report.totalSeconds)} s.`,
   );
   lines.push('');
+  if (report.goals?.length) {
+    lines.push('| goal | measured | reference (same run) | ratio | target | met? |');
+    lines.push('|---|---|---|---|---|---|');
+    for (const goal of report.goals) {
+      lines.push(
+        `| ${goal.goal}. ${goal.what} | ${goal.measured} | ${goal.reference} | ${goal.ratio} | ${goal.target} | ${verdict(goal.met, true)} |`,
+      );
+    }
+    lines.push('');
+    lines.push(
+      'Every figure of the run (the goals above are rows of it; notes say what each figure includes):',
+    );
+    lines.push('');
+  }
   lines.push('| # | figure | value | reference (same run) | ratio | goal | |');
   lines.push('|---|---|---|---|---|---|---|');
   for (const scenario of report.scenarios) {
@@ -45,11 +54,10 @@ export function toMarkdown(report: BenchReport): string {
       const reference = figure.reference
         ? `${figure.reference.name}: ${formatNumber(figure.reference.value, figure.reference.unit)}`
         : '';
-      const ratio =
-        figure.ratio === undefined || !Number.isFinite(figure.ratio) ? '' : `${figure.ratio.toFixed(2)}×`;
+      const ratio = formatRatio(figure.ratio);
       const name = figure.note ? `${figure.name} (${figure.note})` : figure.name;
       lines.push(
-        `| ${scenario.id} | ${name} | ${formatNumber(figure.value, figure.unit)} | ${reference} | ${ratio} | ${figure.goal ?? ''} | ${verdict(figure.met)} |`,
+        `| ${scenario.id} | ${name} | ${formatNumber(figure.value, figure.unit)} | ${reference} | ${ratio} | ${figure.goal ?? ''} | ${verdict(figure.met, true)} |`,
       );
     }
   }
@@ -83,7 +91,12 @@ export function toMarkdown(report: BenchReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The same figures, plain, for the terminal. */
+function alignColumns(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ')).join('\n');
+}
+
+/** The same figures, plain, for the terminal, and the goals of issue 13 last (the summary). */
 export function toConsoleTable(report: BenchReport): string {
   const rows: string[][] = [['#', 'figure', 'value', 'reference', 'ratio', 'goal', '']];
   for (const scenario of report.scenarios) {
@@ -95,12 +108,22 @@ export function toConsoleTable(report: BenchReport): string {
         figure.name.slice(0, 60),
         formatNumber(figure.value, figure.unit),
         figure.reference ? formatNumber(figure.reference.value, figure.reference.unit) : '',
-        figure.ratio === undefined || !Number.isFinite(figure.ratio) ? '' : `${figure.ratio.toFixed(2)}x`,
+        formatRatio(figure.ratio),
         figure.goal ?? '',
-        figure.met === undefined ? '' : figure.met ? 'met' : 'NOT MET',
+        verdict(figure.met, false),
       ]);
     }
   }
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ')).join('\n');
+  const goals: string[][] = [['goal', 'measured', 'reference (same run)', 'ratio', 'target', 'met?']];
+  for (const goal of report.goals ?? []) {
+    goals.push([
+      `${goal.goal}. ${goal.what.slice(0, 70)}`,
+      goal.measured,
+      goal.reference,
+      goal.ratio,
+      goal.target,
+      verdict(goal.met, false),
+    ]);
+  }
+  return `${alignColumns(rows)}\n\nIssue 13 goals (each against its reference measured in this run):\n${alignColumns(goals)}`;
 }

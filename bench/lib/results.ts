@@ -1,5 +1,7 @@
 /** What a scenario reports: figures, each with its reference measured in the same run, the ratio and the goal. */
 export interface Figure {
+  /** The goal of issue 13 this figure decides (the summary table lists these). */
+  issueGoal?: number;
   name: string;
   value: number;
   unit: string;

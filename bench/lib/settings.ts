@@ -22,6 +22,18 @@ export interface BenchSettings {
   /** Messages kept for the memory figure (defaults to BRAIN_STREAM_MAXLEN's default: a full stream). */
   memoryMessages: number;
   broadcastAgents: number[];
+  /** Issue 13: seconds of each saturation run (Brain and the ceiling server alike) and the generator's connections. */
+  ceilingSeconds: number;
+  ceilingConnections: number;
+  /** Saturation runs per server, alternating ceiling and Brain so that drift hits both alike; medians are quoted. */
+  ceilingRepeats: number;
+  /** Issue 13 goal 2: seconds of the open-loop run at half the ceiling's rate. */
+  halfCeilingSeconds: number;
+  /** Issue 13 goal 9: seconds of each light-load latency run, and its rate (req/s). */
+  latencySeconds: number;
+  latencyRate: number;
+  /** Agents, each with its own token, that publish over HTTP in the issue-13 runs (the rate limit applies to each). */
+  httpSenders: number;
   /** Profile the HTTP app and the in-process publish after the measured scenarios. */
   profile: boolean;
   /** Only these scenarios (comma list of numbers; 9 = the profiles), for working on one. */
@@ -65,6 +77,13 @@ export function benchSettings(): BenchSettings {
     archiveSeconds: numberFrom('BENCH_ARCHIVE_SECONDS', quick ? 5 : 60),
     memoryMessages: numberFrom('BENCH_MEMORY_MESSAGES', quick ? 2000 : 10000),
     broadcastAgents: listFrom('BENCH_BROADCAST_AGENTS', [10, 100, 1000]),
+    ceilingSeconds: numberFrom('BENCH_CEILING_SECONDS', quick ? 5 : 20),
+    ceilingConnections: numberFrom('BENCH_CEILING_CONNECTIONS', 50),
+    ceilingRepeats: numberFrom('BENCH_CEILING_REPEATS', quick ? 1 : 2),
+    halfCeilingSeconds: numberFrom('BENCH_HALF_CEILING_SECONDS', quick ? 10 : 60),
+    latencySeconds: numberFrom('BENCH_LATENCY_SECONDS', quick ? 5 : 20),
+    latencyRate: numberFrom('BENCH_LATENCY_RATE', 100),
+    httpSenders: numberFrom('BENCH_HTTP_SENDERS', 200),
     profile: process.env.BENCH_PROFILE !== '0',
     only,
   };

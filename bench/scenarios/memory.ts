@@ -78,6 +78,7 @@ export async function runMemory(settings: BenchSettings): Promise<ScenarioOutcom
       const value = perMessage(kinds);
       const ratio = value / plainPerMessage;
       return {
+        issueGoal: 7,
         name,
         value: round(value),
         unit: 'B/msg',
