@@ -1,10 +1,9 @@
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { RedisKeys } from '../../infrastructure/redis/keys';
 import { RedisClient } from '../../infrastructure/redis/redis.constants';
-import { RATE_LIMIT_SCRIPT } from './rate-limit.script';
+import { RateLimitCommand, rateLimitScript } from './rate-limit.script';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
-type RateLimitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
 
 /**
  * Throttler counters in Redis, so a limit holds across replicas. `key` is the agent id (AgentThrottlerGuard makes
@@ -18,11 +17,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     private readonly keys: RedisKeys,
   ) {
     // EVALSHA with a fallback to EVAL: the script body travels once per connection, not once per request.
-    if (!('brainRateLimit' in redis)) {
-      redis.defineCommand('brainRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT_SCRIPT });
-    }
-    const client = redis as unknown as { brainRateLimit: RateLimitCommand };
-    this.command = (key, windowMs) => client.brainRateLimit(key, windowMs);
+    this.command = rateLimitScript(redis);
   }
 
   async increment(
