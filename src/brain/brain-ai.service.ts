@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheckResult } from '@nestjs/terminus';
 import { Agent, AgentsService, RegisterAgentInput } from '../agents/agents.service';
 import {
   Acknowledgement,
@@ -15,7 +15,6 @@ import {
 import { ContextSyncService } from '../context-sync/context-sync.service';
 import { AgentStats, MailboxStatsService } from '../context-sync/mailbox-stats.service';
 import { ThroughputPoint, ThroughputSampler } from '../context-sync/throughput.sampler';
-import { RedisHealthIndicator } from '../infrastructure/redis/redis.health';
 import {
   Insights,
   MemoryQuery,
@@ -25,9 +24,9 @@ import {
   PageQuery,
   StoreMemoryInput,
 } from '../memory/memory-record';
+import { ReadinessService } from '../health/readiness.service';
 import { MemoryService } from '../memory/memory.service';
 
-const HEALTH_TIMEOUT_MS = 1000;
 /** The contract's default page size for conversations; history and memories use it too. */
 export const DEFAULT_PAGE_LIMIT = 50;
 
@@ -44,9 +43,7 @@ export class BrainAI {
     private readonly agents: AgentsService,
     private readonly contextSync: ContextSyncService,
     private readonly memory: MemoryService,
-    private readonly healthCheck: HealthCheckService,
-    private readonly redisHealth: RedisHealthIndicator,
-    private readonly postgresHealth: TypeOrmHealthIndicator,
+    private readonly readiness: ReadinessService,
     private readonly mailboxStats: MailboxStatsService,
     private readonly throughput: ThroughputSampler,
   ) {}
@@ -101,20 +98,9 @@ export class BrainAI {
     return this.contextSync.getStats();
   }
 
-  /** Readiness of what Brain depends on (Redis, Postgres), in Terminus' shape. Never throws. */
+  /** Readiness, in Terminus' shape: the same checks as GET /health/ready (Redis, Postgres, archive, lifecycle). */
   async health(): Promise<HealthCheckResult> {
-    try {
-      return await this.healthCheck.check([
-        () => this.redisHealth.check('redis', HEALTH_TIMEOUT_MS),
-        () => this.postgresHealth.pingCheck('postgres', { timeout: HEALTH_TIMEOUT_MS }),
-      ]);
-    } catch (error) {
-      // Terminus throws a ServiceUnavailableException carrying the result when a check is down.
-      const response = (error as { getResponse?: () => unknown }).getResponse?.();
-      if (response && typeof response === 'object' && 'status' in response)
-        return response as HealthCheckResult;
-      throw error;
-    }
+    return this.readiness.report();
   }
 
   /**

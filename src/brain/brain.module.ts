@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
 import { AgentsModule } from '../agents/agents.module';
 import { ContextSyncModule } from '../context-sync/context-sync.module';
+import { HealthModule } from '../health/health.module';
 import { MemoryModule } from '../memory/memory.module';
 import { AccessPolicy } from './access.policy';
 import { BrainAgentRunner } from './agent-worker/brain-agent-runner.service';
@@ -18,7 +18,7 @@ import { OperationsController } from './operations.controller';
  * of @BrainAgent providers.
  */
 @Module({
-  imports: [AgentsModule, ContextSyncModule, MemoryModule, TerminusModule, DiscoveryModule],
+  imports: [AgentsModule, ContextSyncModule, MemoryModule, HealthModule, DiscoveryModule],
   controllers: [
     AgentsController,
     MessagesController,

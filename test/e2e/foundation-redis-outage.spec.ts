@@ -1,4 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BrainAI } from '../../src/brain/brain-ai.service';
 import { probeLive, probeReady, waitForReadiness } from '../support/health-probe';
 import { RedisServer } from '../support/redis-server';
 import { startTestApp } from '../support/test-app';
@@ -55,6 +56,14 @@ describe('foundation: readiness follows Redis (e2e)', () => {
     expect(answer.body?.status).toBe('error');
     expect(answer.body?.error?.redis.status).toBe('down');
     expect(answer.body?.info?.postgres.status).toBe('up');
+  });
+
+  it('BrainAI.health() names Redis as down too, as a result rather than an exception', async () => {
+    const health = await app.get(BrainAI).health();
+    expect(health.status).toBe('error');
+    expect(health.error?.redis?.status).toBe('down');
+    expect(health.info?.postgres?.status).toBe('up');
+    expect(health.info?.archive?.status).toBe('up');
   });
 
   it('returns to 200 once Redis is back on the same port, without a restart', async () => {

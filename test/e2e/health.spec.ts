@@ -1,4 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { BrainAI } from '../../src/brain/brain-ai.service';
 import { newTestEnvironment, TestEnvironment } from '../support/test-environment';
 import { startTestApp } from '../support/test-app';
 
@@ -60,6 +61,14 @@ describe('health and HTTP foundation (e2e)', () => {
       error: 'Not Found',
       message: 'Cannot GET /v1/nope',
     });
+  });
+
+  it('gives in-process agents the same readiness as /health/ready (BrainAI.health)', async () => {
+    const ready = (await (await fetch(`${url}/health/ready`)).json()) as { details: Record<string, unknown> };
+    const health = await app.get(BrainAI).health();
+    expect(health.status).toBe('ok');
+    expect(Object.keys(health.details).sort()).toEqual(Object.keys(ready.details).sort());
+    expect(Object.keys(health.details).sort()).toEqual(['archive', 'lifecycle', 'postgres', 'redis']);
   });
 
   it('created its own database and ran the migrations', async () => {

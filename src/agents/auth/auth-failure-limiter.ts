@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../../config/brain.config';
 import { RedisKeys } from '../../infrastructure/redis/keys';
 import { REDIS_CLIENT, RedisClient } from '../../infrastructure/redis/redis.constants';
-import { rateLimitCommand, RateLimitCommand } from './redis-throttler.storage';
+import { RateLimitCommand, rateLimitScript } from './rate-limit.script';
 
 const WINDOW_MS = 60_000;
 /** Blocked addresses remembered in the process; beyond this many, expired ones are dropped first. */
@@ -26,7 +26,7 @@ export class AuthFailureLimiter {
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
   ) {
     this.keys = new RedisKeys(config.redis.prefix);
-    this.count = rateLimitCommand(redis);
+    this.count = rateLimitScript(redis);
   }
 
   get limit(): number {

@@ -1,16 +1,11 @@
-/**
- * Fixed-window request counter, one round trip per request.
- *
- * KEYS[1]  the counter of one agent and throttler (RedisKeys.rateLimit: in the agent's hash slot)
- * ARGV[1]  the window length in ms
- * Reply    { hits in the current window (this request included), ms until the window ends }
- */
-export const RATE_LIMIT_SCRIPT = `
-local hits = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return { hits, ttl }
-`;
+import { defineScripts } from '../../infrastructure/redis/lua-scripts';
+import type { RedisClient } from '../../infrastructure/redis/redis.constants';
+
+/** The fixed-window request counter of ./rate-limit.lua: { hits in the window, ms until the window ends }. */
+export type RateLimitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
+
+/** Defines the rate-limit script on the client (once per client) through the common loader. */
+export function rateLimitScript(redis: RedisClient): RateLimitCommand {
+  const scripts = defineScripts(redis, __dirname, { 'rate-limit': 1 });
+  return (key, windowMs) => scripts.run<[number, number]>('rate-limit', [key], [windowMs]);
+}

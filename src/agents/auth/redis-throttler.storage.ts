@@ -1,20 +1,9 @@
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { RedisKeys } from '../../infrastructure/redis/keys';
 import { RedisClient } from '../../infrastructure/redis/redis.constants';
-import { RATE_LIMIT_SCRIPT } from './rate-limit.script';
+import { RateLimitCommand, rateLimitScript } from './rate-limit.script';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
-/** Counts one hit on `key` in a fixed window: [hits in the window, ms until it ends]. */
-export type RateLimitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
-
-/** RATE_LIMIT_SCRIPT as a command on the client: EVALSHA with a fallback to EVAL, the body sent once per connection. */
-export function rateLimitCommand(redis: RedisClient): RateLimitCommand {
-  if (!('brainRateLimit' in redis)) {
-    redis.defineCommand('brainRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT_SCRIPT });
-  }
-  const client = redis as unknown as { brainRateLimit: RateLimitCommand };
-  return (key, windowMs) => client.brainRateLimit(key, windowMs);
-}
 
 /**
  * Throttler counters in Redis, so a limit holds across replicas. `key` is the agent id (AgentThrottlerGuard makes
@@ -27,7 +16,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     redis: RedisClient,
     private readonly keys: RedisKeys,
   ) {
-    this.command = rateLimitCommand(redis);
+    // EVALSHA with a fallback to EVAL: the script body travels once per connection, not once per request.
+    this.command = rateLimitScript(redis);
   }
 
   async increment(

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { brainConfig, BrainConfigType } from '../../config/brain.config';
 import { dataSourceOptions } from './data-source-options';
 import { ensureDatabase } from './ensure-database';
+import { PostgresHealthIndicator } from './postgres.health';
 
 @Module({
   imports: [
@@ -20,6 +22,9 @@ import { ensureDatabase } from './ensure-database';
         };
       },
     }),
+    TerminusModule,
   ],
+  providers: [PostgresHealthIndicator],
+  exports: [PostgresHealthIndicator],
 })
 export class DatabaseModule {}

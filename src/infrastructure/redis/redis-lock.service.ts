@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../../config/brain.config';
+import { RedisKeys } from './keys';
+import { defineScripts, Scripts } from './lua-scripts';
 import { REDIS_CLIENT, RedisClient } from './redis.constants';
-
-// KEYS[1] lock key; ARGV[1] the holder's token. Reply: 1 if released, 0 if the lock was not ours any more.
-const RELEASE_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * A mutex across replicas: SET NX PX with a random token, released by compare-and-delete, so a replica whose lock
@@ -12,10 +12,16 @@ const RELEASE_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return r
  */
 @Injectable()
 export class RedisLockService {
+  private readonly keys: RedisKeys;
+  private readonly scripts: Scripts<'release-lock'>;
+
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
-    @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
-  ) {}
+    @Inject(brainConfig.KEY) config: BrainConfigType,
+  ) {
+    this.keys = new RedisKeys(config.redis.prefix);
+    this.scripts = defineScripts(redis, join(__dirname, 'lua'), { 'release-lock': 1 });
+  }
 
   /** Runs `work` if this replica takes the lock; returns undefined (and runs nothing) if another replica holds it. */
   async runExclusively<T>(
@@ -23,14 +29,14 @@ export class RedisLockService {
     ttlMs: number,
     work: () => Promise<T>,
   ): Promise<{ result: T } | undefined> {
-    const key = this.lockKey(name);
+    const key = this.keys.lock(name);
     const token = randomBytes(16).toString('hex');
     const taken = await this.redis.set(key, token, 'PX', ttlMs, 'NX');
     if (taken !== 'OK') return undefined;
     try {
       return { result: await work() };
     } finally {
-      await this.redis.eval(RELEASE_IF_OWNER, 1, key, token);
+      await this.scripts.run<number>('release-lock', [key], [token]);
     }
   }
 
@@ -44,13 +50,8 @@ export class RedisLockService {
     work: () => Promise<T>,
   ): Promise<{ result: T } | undefined> {
     const period = Math.floor(Date.now() / periodMs);
-    const taken = await this.redis.set(this.lockKey(`${name}:${period}`), '1', 'PX', periodMs * 2, 'NX');
+    const taken = await this.redis.set(this.keys.lock(`${name}:${period}`), '1', 'PX', periodMs * 2, 'NX');
     if (taken !== 'OK') return undefined;
     return { result: await work() };
-  }
-
-  private lockKey(name: string): string {
-    if (!/^[a-z0-9:-]{1,64}$/.test(name)) throw new Error(`invalid lock name '${name}'`);
-    return `${this.config.redis.prefix}:{lock:${name}}`;
   }
 }
