@@ -1,23 +1,48 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { brainConfig, BrainConfigType } from '../config/brain.config';
+import { RedisKeys } from '../infrastructure/redis/keys';
 import { MemoryModule } from '../memory/memory.module';
+import { AgentRegistryRepository } from './agent-registry.repository';
 import { ArchiveHealthIndicator } from './archive.health';
 import { ArchiverService } from './archiver.service';
 import { ContextSyncMetrics } from './context-sync.metrics';
 import { ContextSyncService } from './context-sync.service';
+import { DeadLettersService } from './dead-letters.service';
+import { InboxService } from './inbox.service';
 import { LongPollService } from './long-poll.service';
+import { MailboxCountersRepository } from './mailbox-counters.repository';
 import { MailboxStatsService } from './mailbox-stats.service';
 import { MailboxRepository } from './mailbox.repository';
+import { MaintenanceService } from './maintenance.service';
+import { MessagePublisherService } from './message-publisher.service';
+import { MessageStatusService } from './message-status.service';
 import { RetentionJob } from './retention.job';
+import { StreamArchiveRepository } from './stream-archive.repository';
+import { StreamTrimmerService } from './stream-trimmer.service';
 import { ThroughputSampler } from './throughput.sampler';
 
 /** Durable messaging on Redis Streams; exports only its service API. */
 @Module({
   imports: [MemoryModule, TerminusModule],
   providers: [
+    {
+      provide: RedisKeys,
+      useFactory: (config: BrainConfigType) => new RedisKeys(config.redis.prefix),
+      inject: [brainConfig.KEY],
+    },
     MailboxRepository,
+    AgentRegistryRepository,
+    MailboxCountersRepository,
+    StreamArchiveRepository,
     LongPollService,
     ArchiverService,
+    StreamTrimmerService,
+    MessagePublisherService,
+    InboxService,
+    MessageStatusService,
+    DeadLettersService,
+    MaintenanceService,
     ContextSyncService,
     ContextSyncMetrics,
     RetentionJob,

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { MailboxKeys, PRIORITIES, Priority } from '../infrastructure/redis/keys';
-import { MailboxRepository } from './mailbox.repository';
+import { PRIORITIES, Priority } from '../infrastructure/redis/keys';
+import { AgentRegistryRepository } from './agent-registry.repository';
+import { broadcastMailbox, directMailbox, Mailbox } from './mailbox-address';
+import { MailboxCountersRepository } from './mailbox-counters.repository';
 
 /** One agent's figures for the dashboard, from counters (no stream scans). */
 export interface AgentStats {
@@ -26,17 +28,20 @@ export interface ThroughputTotals {
  */
 @Injectable()
 export class MailboxStatsService {
-  constructor(private readonly mailboxes: MailboxRepository) {}
+  constructor(
+    private readonly agents: AgentRegistryRepository,
+    private readonly counters: MailboxCountersRepository,
+  ) {}
 
   async listAgentStats(): Promise<AgentStats[]> {
-    const agents = await this.mailboxes.listAgentIds();
+    const agents = await this.agents.listAgentIds();
     return Promise.all(agents.map((agentId) => this.agentStats(agentId)));
   }
 
   async agentStats(agentId: string): Promise<AgentStats> {
     const [direct, broadcast] = await Promise.all([
-      this.mailboxState(this.mailboxes.keys.agentMailbox(agentId)),
-      this.mailboxState(this.mailboxes.keys.broadcastMailbox(agentId)),
+      this.mailboxState(directMailbox(agentId)),
+      this.mailboxState(broadcastMailbox(agentId)),
     ]);
     const pending = Object.fromEntries(
       PRIORITIES.map((priority, p) => [priority, direct.pending[p] + broadcast.pending[p]]),
@@ -51,21 +56,21 @@ export class MailboxStatsService {
   }
 
   async throughputTotals(): Promise<ThroughputTotals> {
-    const agents = await this.mailboxes.listAgentIds();
-    const [broadcastStats, perAgent] = await Promise.all([
-      this.mailboxes.hashAll(this.mailboxes.keys.broadcastStats()),
+    const agents = await this.agents.listAgentIds();
+    const [broadcasts, perAgent] = await Promise.all([
+      this.counters.broadcastsAppended(),
       Promise.all(
         agents.map(async (agentId) => {
           const [direct, broadcast] = await Promise.all([
-            this.mailboxes.hashAll(this.mailboxes.keys.agentMailbox(agentId).counters),
-            this.mailboxes.hashAll(this.mailboxes.keys.broadcastMailbox(agentId).counters),
+            this.counters.totals(directMailbox(agentId)),
+            this.counters.totals(broadcastMailbox(agentId)),
           ]);
-          return { added: addedOf(direct), acked: Number(direct.acked ?? 0) + Number(broadcast.acked ?? 0) };
+          return { added: direct.appended, acked: direct.acked + broadcast.acked };
         }),
       ),
     ]);
     return {
-      published: addedOf(broadcastStats) + perAgent.reduce((total, agent) => total + agent.added, 0),
+      published: broadcasts + perAgent.reduce((total, agent) => total + agent.added, 0),
       acknowledged: perAgent.reduce((total, agent) => total + agent.acked, 0),
     };
   }
@@ -76,27 +81,16 @@ export class MailboxStatsService {
    * before `early:<p>` was kept have only the total `early`; what it does not explain is taken off in delivery
    * order, critical first, so the total is always exact.
    */
-  private async mailboxState(
-    mailbox: MailboxKeys,
-  ): Promise<{ pending: number[]; acked: number; dead: number }> {
-    const [stats, cursor, counters, held] = await Promise.all([
-      this.mailboxes.hashAll(mailbox.stats),
-      this.mailboxes.hashAll(mailbox.cursor),
-      this.mailboxes.hashAll(mailbox.counters),
-      Promise.all(mailbox.streams.map((stream) => this.mailboxes.groupPendingCount(stream, mailbox.group))),
-    ]);
-    const earlyOf = PRIORITIES.map((_, p) => Number(cursor[`early:${p}`] ?? 0));
-    let unexplained = Number(cursor.early ?? 0) - earlyOf.reduce((total, value) => total + value, 0);
+  private async mailboxState(mailbox: Mailbox): Promise<{ pending: number[]; acked: number; dead: number }> {
+    const counters = await this.counters.readCounters(mailbox);
+    const earlyOf = counters.earlyByPriority;
+    let unexplained = counters.early - earlyOf.reduce((total, value) => total + value, 0);
     const pending = PRIORITIES.map((_, p) => {
-      const raw = Number(stats[`added:${p}`] ?? 0) - Number(cursor[`r:${p}`] ?? 0) + held[p] - earlyOf[p];
+      const raw = counters.added[p] - counters.read[p] + counters.held[p] - earlyOf[p];
       const legacy = Math.min(Math.max(0, raw), Math.max(0, unexplained));
       unexplained -= legacy;
       return Math.max(0, raw - legacy);
     });
-    return { pending, acked: Number(counters.acked ?? 0), dead: Number(counters.dead ?? 0) };
+    return { pending, acked: counters.acked, dead: counters.dead };
   }
-}
-
-function addedOf(stats: Record<string, string>): number {
-  return PRIORITIES.reduce((total, _, p) => total + Number(stats[`added:${p}`] ?? 0), 0);
 }

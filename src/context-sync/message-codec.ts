@@ -7,6 +7,7 @@ import {
   PRIORITIES,
   Priority,
 } from './context-message';
+import { DEAD_LETTER_FIELDS as DEAD, ENTRY_FIELDS as F } from './redis-schema';
 
 /** A stream entry's fields as a plain object (Redis replies them as a flat [k1, v1, k2, v2, ...] list). */
 export type EntryFields = Record<string, string>;
@@ -36,15 +37,15 @@ export function toEntryFields(message: {
   timestampMs: number;
 }): string[] {
   return [
-    'm',
+    F.messageId,
     message.id,
-    'f',
+    F.from,
     message.fromAgent,
-    'ty',
+    F.type,
     message.type ?? '',
-    'p',
+    F.payload,
     JSON.stringify(message.payload),
-    'ts',
+    F.timestampMs,
     String(message.timestampMs),
   ];
 }
@@ -60,23 +61,28 @@ export function toContextMessage(
   deliveryCount: number,
 ): ContextMessage {
   return {
-    id: fields.m,
-    fromAgent: fields.f,
-    toAgent: fields.to === BROADCAST ? BROADCAST : mailboxOwner,
-    timestamp: new Date(Number(fields.ts)).toISOString(),
-    payload: JSON.parse(fields.p) as Record<string, unknown>,
+    id: fields[F.messageId],
+    fromAgent: fields[F.from],
+    toAgent: fields[F.to] === BROADCAST ? BROADCAST : mailboxOwner,
+    timestamp: new Date(Number(fields[F.timestampMs])).toISOString(),
+    payload: JSON.parse(fields[F.payload]) as Record<string, unknown>,
     priority,
-    type: fields.ty ? fields.ty : null,
+    type: fields[F.type] ? fields[F.type] : null,
     deliveryCount,
   };
 }
 
 export function toDeadLetter(fields: EntryFields, mailboxOwner: string): DeadLetter {
   return {
-    ...toContextMessage(fields, priorityAt(Number(fields.pr)), mailboxOwner, Number(fields.dc)),
-    reason: fields.reason as DeadLetterReason,
-    detail: fields.detail ? fields.detail : null,
-    deadAt: new Date(Number(fields.deadAt)).toISOString(),
+    ...toContextMessage(
+      fields,
+      priorityAt(Number(fields[DEAD.priorityIndex])),
+      mailboxOwner,
+      Number(fields[DEAD.deliveryCount]),
+    ),
+    reason: fields[DEAD.reason] as DeadLetterReason,
+    detail: fields[DEAD.detail] ? fields[DEAD.detail] : null,
+    deadAt: new Date(Number(fields[DEAD.deadAtMs])).toISOString(),
   };
 }
 

@@ -1,4 +1,30 @@
 -- Shared helpers, prepended to every ContextSync script by mailbox.scripts.ts.
+--
+-- ==== Schema (mirrored in redis-schema.ts; README.md walks a message through it) ==============================
+-- Slots: every key of an agent carries the hash tag {agent:<id>}, every broadcast key {broadcast}; a script
+-- touches one slot. Per slot ("<p>" is the priority index 0 critical .. 3 low):
+--   stream:<priority>   stream, one per priority. Entry fields:
+--                         m  message id   f  sender   ty  type ('' = none)   p  payload (JSON)   ts  sent at (ms)
+--                         to  '' | 'broadcast' (a broadcast dead letter requeued as a copy into a direct stream)
+--   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id)
+--   acked[:<member>]    hash  message id -> the recipient's resolution: ack time in ms (acknowledged)
+--                         | 's' the sender's own broadcast | 'd' dead-lettered | 'r' broadcast dead letter requeued
+--                           into the member's direct mailbox (its state lives there now)
+--   cursor[:<member>]   hash  c:<p> last entry id handed to the recipient's group   r:<p> entries it has read
+--                         early, early:<p> entries resolved before they were read
+--   counters[:<member>] hash  acked, dead (the recipient's totals); direct slot also added:<p>
+--   stats               hash  (broadcast slot) added:<p> broadcasts ever appended; a direct slot uses counters
+--   acklog              stream acks for the archiver: m message id, a agent id, at ms
+--   dead[:<member>]     stream dead letters: the entry's fields plus pr <p>, reason, detail, deadAt ms, dc deliveries
+--   deadidx[:<member>]  hash  message id -> entry id in dead
+--   meta (direct)       hash  tokenHash, registeredAt: exists while the agent is registered (publish's gate)
+--   members (broadcast) hash  agent id -> "<entry id per priority>" it joined after
+-- Groups (names come in ARGV): the recipient's ('inbox' direct, the member's id broadcast) and the archive group
+-- on every stream and ack log.
+-- Pending invariant, per recipient and priority p:
+--   pending = added:<p> - r:<p> + (entries its group holds unacknowledged) - early:<p>
+-- Every script that appends, reads, resolves or trims keeps those counters in step.
+-- ===========================================================================================================
 -- Stream entry ids are "<ms>-<seq>"; these compare and step them without floating point surprises.
 
 local function parse_id(id)

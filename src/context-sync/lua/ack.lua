@@ -7,10 +7,10 @@
 -- KEYS[9] the recipient's counters hash      KEYS[10] broadcast: the members hash | direct: unused (the meta key)
 -- KEYS[11] the recipient's dead-letter stream KEYS[12] its dead-letter index (message id -> entry id in KEYS[11])
 -- ARGV[1] consumer group  ARGV[2] recipient agent id  ARGV[3] now ms  ARGV[4] 'direct' | 'broadcast'
--- ARGV[5..] message ids
+-- ARGV[5] the archive group   ARGV[6..] message ids
 -- Reply: per message id, {status, ms}: 1 acknowledged now | 0 acknowledged before (ms = then)
 --   | -1 no such message here | -2 here, but the agent is not a recipient of it (ms = 0 for both)
-local group, agent, now = ARGV[1], ARGV[2], ARGV[3]
+local group, agent, now, archive_group = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
 local joined = nil
 if ARGV[4] == 'broadcast' then
   local membership = redis.call('HGET', KEYS[10], agent)
@@ -25,7 +25,7 @@ local acked_now, dead_resolved = 0, 0
 local function record(message_id, remember)
   if acked_now == 0 and redis.call('EXISTS', KEYS[8]) == 0 then
     -- The ack log is created with the first ack it records (a refused ack leaves no key behind).
-    redis.call('XGROUP', 'CREATE', KEYS[8], 'archive', '0', 'MKSTREAM')
+    redis.call('XGROUP', 'CREATE', KEYS[8], archive_group, '0', 'MKSTREAM')
   end
   if remember then redis.call('HSET', KEYS[6], message_id, now) end
   acked_now = acked_now + 1
@@ -37,7 +37,7 @@ local function record(message_id, remember)
   end
 end
 
-for k = 5, #ARGV do
+for k = 6, #ARGV do
   local message_id = ARGV[k]
   local reply = {-1, 0}
   local location = redis.call('HGET', KEYS[5], message_id)

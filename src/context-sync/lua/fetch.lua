@@ -6,7 +6,8 @@
 -- KEYS[9] the recipient's dead-letter index (message id -> entry id in KEYS[7])
 -- ARGV[1] mode: 'peek' (change nothing) | 'available' (what a lease could take; change nothing) | 'lease'
 -- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
--- ARGV[6] now ms  ARGV[7..10] how many to take of each priority
+-- ARGV[6] now ms  ARGV[7..10] how many to take of each priority  ARGV[11] the archive group
+-- ARGV[12] where the recipient's group restarts on a stream that lost it: '0' (direct) | '$' (broadcast)
 -- Reply: {messages, newest, buried} where messages lists {priority index, entry id, delivery count, fields} in delivery
 -- order, newest holds each stream's newest entry id ('0-0' if empty): a long poll waits for entries after them;
 -- buried counts the entries this call moved to the dead letters (for the metrics).
@@ -45,10 +46,9 @@ end
 local function ensure_groups(stream, p)
   local ok = pcall(redis.call, 'XINFO', 'CONSUMERS', stream, group)
   if ok then return end
-  local start = '$'
-  if group == 'inbox' then start = '0' end
+  local start = ARGV[12]
   redis.call('XGROUP', 'CREATE', stream, group, start)
-  pcall(redis.call, 'XGROUP', 'CREATE', stream, 'archive', '0')
+  pcall(redis.call, 'XGROUP', 'CREATE', stream, ARGV[11], '0')
   local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
   local cursor = '0-0'
   if start == '$' and #newest > 0 then cursor = newest[1][1] end

@@ -7,7 +7,8 @@
 -- KEYS[1] the stream   KEYS[2] the slot's ids index
 -- ARGV[1] max length (0 = no length limit)   ARGV[2] entries older than this id go ('0-0' = no age limit)
 -- ARGV[3] at most this many entries per call   ARGV[4] the stream's priority index
--- ARGV[5..] per recipient of the stream, three values: its acked hash, its cursor hash, its consumer group.
+-- ARGV[5] the archive group
+-- ARGV[6..] per recipient of the stream, three values: its acked hash, its cursor hash, its consumer group.
 --   The hashes are keys of the same slot (same hash tag), passed as ARGV because their number varies and ioredis
 --   needs a fixed key count to route calls on a Cluster.
 -- Reply: number of entries removed
@@ -15,7 +16,8 @@ local stream = KEYS[1]
 if redis.call('EXISTS', stream) == 0 then return 0 end
 local limit, p = tonumber(ARGV[3]), ARGV[4]
 local recipients = {}
-for k = 5, #ARGV - 2, 3 do
+local archive_group = ARGV[5]
+for k = 6, #ARGV - 2, 3 do
   recipients[#recipients + 1] = {acked = ARGV[k], cursor = ARGV[k + 1], group = ARGV[k + 2]}
 end
 
@@ -28,9 +30,9 @@ for _, group in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
     if group[i] == 'last-delivered-id' then last = group[i + 1] end
     if group[i] == 'pending' then pending = tonumber(group[i + 1]) end
   end
-  if name == 'archive' then
+  if name == archive_group then
     if pending > 0 then
-      boundary = redis.call('XPENDING', stream, 'archive')[2]
+      boundary = redis.call('XPENDING', stream, archive_group)[2]
     else
       boundary = next_id(last)
     end
@@ -71,7 +73,7 @@ for i, entry in ipairs(doomed) do
   if location and current[i] then redis.call('HDEL', KEYS[2], message_id) end
 end
 -- Trimmed entries are no longer deliverable: per recipient, the pending count (added - read + held - early, see
--- ContextSyncService.mailboxState) must drop them. Unread ones count as read (and, if acknowledged before they were
+-- README.md "The pending invariant") must drop them. Unread ones count as read (and, if acknowledged before they were
 -- read, leave `early`); leased ones leave the group's pending list.
 for _, recipient in ipairs(recipients) do
   local cursor = redis.call('HGET', recipient.cursor, 'c:' .. p) or '0-0'

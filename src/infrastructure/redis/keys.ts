@@ -108,6 +108,13 @@ export class RedisKeys {
     return `${this.prefix}:${mailbox.tag}:wake`;
   }
 
+  /** The keys of a mailbox named by its kind and recipient. */
+  mailbox(address: { kind: 'direct' | 'broadcast'; agentId: string }): MailboxKeys {
+    return address.kind === 'direct'
+      ? this.agentMailbox(address.agentId)
+      : this.broadcastMailbox(address.agentId);
+  }
+
   broadcastStreams(): string[] {
     return PRIORITIES.map((priority) => `${this.prefix}:{broadcast}:stream:${priority}`);
   }

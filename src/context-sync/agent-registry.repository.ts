@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Cluster } from 'ioredis';
+import { RedisKeys } from '../infrastructure/redis/keys';
+import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
+import { BROADCAST } from './context-message';
+import { StreamOwner } from './mailbox-address';
+import { defineMailboxScripts, runScript } from './mailbox.scripts';
+import { GROUPS } from './redis-schema';
+
+/** Redis commands of the agents' presence: registry, meta, mailboxes' creation and deletion. No rules. */
+@Injectable()
+export class AgentRegistryRepository {
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    private readonly keys: RedisKeys,
+  ) {
+    defineMailboxScripts(redis);
+  }
+
+  async registerAgent(agentId: string, tokenHash: string, nowMs: number): Promise<boolean> {
+    const mailbox = this.keys.agentMailbox(agentId);
+    const keys = [...mailbox.streams, mailbox.gate, mailbox.cursor];
+    const created = await runScript<number>(this.redis, 'register-agent', keys, [
+      tokenHash,
+      nowMs,
+      mailbox.group,
+      GROUPS.archive,
+    ]);
+    await this.redis.sadd(this.keys.agentRegistry(), agentId);
+    return created === 1;
+  }
+
+  async joinBroadcast(agentId: string): Promise<void> {
+    const mailbox = this.keys.broadcastMailbox(agentId);
+    await runScript<number>(
+      this.redis,
+      'join-broadcast',
+      [...mailbox.streams, mailbox.gate, mailbox.cursor, mailbox.stats],
+      [agentId, GROUPS.archive],
+    );
+  }
+
+  /** Members of the broadcast streams and the entry ids (per priority) after which they receive broadcasts. */
+  async broadcastMembers(): Promise<Map<string, string[]>> {
+    const raw = await this.redis.hgetall(this.keys.broadcastMembers());
+    return new Map(Object.entries(raw).map(([agentId, joined]) => [agentId, joined.split(' ')]));
+  }
+
+  async getTokenHash(agentId: string): Promise<string | null> {
+    return this.redis.hget(this.keys.agentMeta(agentId), 'tokenHash');
+  }
+
+  /** false when the agent is not registered (then nothing is written). */
+  async setTokenHash(agentId: string, tokenHash: string): Promise<boolean> {
+    return (
+      (await runScript<number>(this.redis, 'set-token-hash', [this.keys.agentMeta(agentId)], [tokenHash])) ===
+      1
+    );
+  }
+
+  async listAgentIds(): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.agentRegistry())).sort();
+  }
+
+  /** Whose streams exist: every registered agent's, and the broadcast streams once there is an agent at all. */
+  async streamOwners(): Promise<StreamOwner[]> {
+    const agents = await this.listAgentIds();
+    return agents.length > 0 ? [...agents, BROADCAST] : [];
+  }
+
+  /** Stops new messages to the agent: publish checks the meta key in the same script as the append. */
+  async closeAgent(agentId: string): Promise<void> {
+    await this.redis.del(this.keys.agentMeta(agentId));
+  }
+
+  async deleteAgentKeys(agentId: string): Promise<void> {
+    const direct = this.keys.agentMailbox(agentId);
+    const broadcast = this.keys.broadcastMailbox(agentId);
+    await Promise.all(
+      broadcast.streams.map((stream) => this.redis.xgroup('DESTROY', stream, broadcast.group).catch(() => 0)),
+    );
+    await this.redis.hdel(this.keys.broadcastMembers(), agentId);
+    await this.redis.del(
+      broadcast.acked,
+      broadcast.cursor,
+      broadcast.dead,
+      broadcast.deadIndex,
+      broadcast.counters,
+    );
+    await this.redis.del(
+      ...direct.streams,
+      direct.ids,
+      direct.acked,
+      direct.cursor,
+      direct.ackLog,
+      direct.dead,
+      direct.deadIndex,
+      direct.counters,
+    );
+    await this.redis.srem(this.keys.agentRegistry(), agentId);
+  }
+
+  /** Deletes every key under Brain's prefix, found with SCAN on every master (never KEYS). */
+  async deleteEverything(): Promise<number> {
+    const nodes = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    let deleted = 0;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', this.keys.everything(), 'COUNT', 1000);
+        cursor = next;
+        // One UNLINK per key: keys of different slots may not share a command on a Cluster.
+        const results = await Promise.all(keys.map((key) => node.unlink(key)));
+        deleted += results.reduce((sum, n) => sum + n, 0);
+      } while (cursor !== '0');
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { brainConfig, BrainConfigType } from '../config/brain.config';
+import {
+  AgentNotFoundError,
+  InvalidRequestError,
+  MessageIdConflictError,
+  MessageNotFoundError,
+} from '../common/errors';
+import { MetricsService } from '../metrics/metrics.service';
+import {
+  BROADCAST,
+  BroadcastRequest,
+  messageType,
+  PRIORITIES,
+  PublishResult,
+  ShareRequest,
+} from './context-message';
+import { ContextSyncMetrics } from './context-sync.metrics';
+import { checkAgentId, UUID } from './context-sync.rules';
+import { mailboxOf } from './mailbox-address';
+import { PublishStatus } from './mailbox.replies';
+import { MailboxRepository } from './mailbox.repository';
+
+const KNOWN_SENDER_TTL_MS = 5000;
+const KNOWN_SENDERS_MAX = 100_000;
+
+/** Publishing: share and broadcast, the id claims that make a retried publish idempotent, the known-senders cache. */
+@Injectable()
+export class MessagePublisherService {
+  private readonly published;
+  private readonly knownSenders = new Map<string, number>();
+
+  constructor(
+    private readonly mailboxes: MailboxRepository,
+    @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
+    metrics: MetricsService,
+    private readonly syncMetrics: ContextSyncMetrics,
+  ) {
+    this.published = metrics.counter('brain_messages_published_total', 'Messages accepted (201)', [
+      'kind',
+      'priority',
+    ]);
+  }
+
+  async share(request: ShareRequest): Promise<PublishResult> {
+    checkAgentId(request.targetAgent, 'targetAgent');
+    return this.syncMetrics.time('share', () => this.publish(request, request.targetAgent));
+  }
+
+  async broadcast(request: BroadcastRequest): Promise<PublishResult> {
+    return this.syncMetrics.time('broadcast', () => this.publish(request, BROADCAST));
+  }
+
+  /** An unregistered agent publishes no more, even from this replica's cache. */
+  forgetSender(agentId: string): void {
+    this.knownSenders.delete(agentId);
+  }
+
+  private async publish(request: BroadcastRequest, target: string): Promise<PublishResult> {
+    checkAgentId(request.sourceAgent, 'sourceAgent');
+    const priority = request.priority ?? 'medium';
+    if (!PRIORITIES.includes(priority))
+      throw new InvalidRequestError(`priority must be one of ${PRIORITIES.join(', ')}`);
+    if (request.id !== undefined && !UUID.test(request.id))
+      throw new InvalidRequestError('id must be a lowercase uuid');
+    if (typeof request.context !== 'object' || request.context === null || Array.isArray(request.context)) {
+      throw new InvalidRequestError('context must be a JSON object');
+    }
+    const owner = `${request.sourceAgent} ${target}`;
+    const clientChosenId = request.id !== undefined;
+    const id = request.id ?? randomUUID();
+    // An id the client chose may be a retry (or a reuse): claim it first. A fresh uuid cannot collide, so its
+    // claim travels with the append, in the same round trip.
+    let claimedBefore: string | null = null;
+    if (clientChosenId) {
+      claimedBefore = await this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds());
+      if (claimedBefore !== null && claimedBefore !== owner) throw new MessageIdConflictError(id);
+    }
+    if (!(await this.senderExists(request.sourceAgent))) {
+      if (clientChosenId && claimedBefore === null) await this.mailboxes.releaseClaim(id);
+      throw new AgentNotFoundError(request.sourceAgent);
+    }
+
+    const timestampMs = Date.now();
+    const mailbox = mailboxOf(target, request.sourceAgent);
+    const [outcome] = await Promise.all([
+      this.mailboxes.publish(mailbox, {
+        id,
+        from: request.sourceAgent,
+        type: request.type ?? '',
+        payload: JSON.stringify(request.context),
+        timestampMs,
+        priority,
+      }),
+      clientChosenId ? undefined : this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds()),
+    ]);
+    if (outcome.status === PublishStatus.NoRecipient) {
+      if (claimedBefore === null) await this.mailboxes.releaseClaim(id);
+      throw new AgentNotFoundError(target);
+    }
+    if (outcome.status === PublishStatus.Duplicate) {
+      // Published before: answer with the original message, as stored.
+      const original = await this.mailboxes.readMessage(mailbox, target, outcome.location);
+      if (!original) throw new MessageNotFoundError(id);
+      return { message: original, created: false };
+    }
+    this.published.inc({ kind: target === BROADCAST ? 'broadcast' : 'direct', priority });
+    this.syncMetrics.count(request.sourceAgent, 'published');
+    return {
+      created: true,
+      message: {
+        id,
+        fromAgent: request.sourceAgent,
+        toAgent: target,
+        timestamp: new Date(timestampMs).toISOString(),
+        payload: request.context,
+        priority,
+        type: messageType(request.type),
+        deliveryCount: 0,
+      },
+    };
+  }
+
+  /**
+   * Whether the sender is registered. Remembered for a few seconds per replica: an agent's own publishes were just
+   * authenticated against the same Redis data, and only an admin publishing on behalf of an agent removed in the
+   * last seconds could slip through.
+   */
+  private async senderExists(agentId: string): Promise<boolean> {
+    const now = Date.now();
+    if ((this.knownSenders.get(agentId) ?? 0) > now) return true;
+    const exists = await this.mailboxes.agentExists(agentId);
+    if (exists) {
+      if (this.knownSenders.size >= KNOWN_SENDERS_MAX) this.knownSenders.clear();
+      this.knownSenders.set(agentId, now + KNOWN_SENDER_TTL_MS);
+    }
+    return exists;
+  }
+
+  private claimTtlSeconds(): number {
+    // A claim outlives the stream entry it guards, so a retried publish inside the retention stays idempotent.
+    return Math.ceil(this.config.messages.retentionMs / 1000) + 3600;
+  }
+}
