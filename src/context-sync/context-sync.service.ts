@@ -10,7 +10,9 @@ import {
   MessageNotFoundError,
   NotRecipientError,
 } from '../common/errors';
-import { CONSUMER_PATTERN, isAgentId, MailboxKeys, MESSAGE_ID_PATTERN } from '../infrastructure/redis/keys';
+import { CONSUMER_PATTERN, isAgentId, MESSAGE_ID_PATTERN } from '../common/ids';
+import { MAX_COUNT, MAX_WAIT_MS } from '../common/limits';
+import { MailboxKeys } from '../infrastructure/redis/keys';
 import { MemoryService } from '../memory/memory.service';
 import { MetricsService } from '../metrics/metrics.service';
 import {
@@ -42,8 +44,6 @@ import {
 } from './message-codec';
 
 const UUID = MESSAGE_ID_PATTERN;
-const MAX_COUNT = 1000;
-const MAX_WAIT_MS = 30000;
 const KNOWN_SENDER_TTL_MS = 5000;
 const KNOWN_SENDERS_MAX = 100_000;
 

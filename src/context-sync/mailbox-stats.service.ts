@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { MailboxKeys, PRIORITIES, Priority } from '../infrastructure/redis/keys';
+import { PRIORITIES, Priority } from '../common/ids';
+import { MailboxKeys } from '../infrastructure/redis/keys';
 import { MailboxRepository } from './mailbox.repository';
 
 /** One agent's figures for the dashboard, from counters (no stream scans). */

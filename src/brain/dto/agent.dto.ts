@@ -1,7 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import type { Agent } from '../../agents/agents.service';
-import { AGENT_ID_PATTERN } from '../../infrastructure/redis/keys';
+import { AGENT_ID_PATTERN } from '../../common/ids';
+import {
+  MAX_AGENT_DESCRIPTION_LENGTH,
+  MAX_AGENT_NAME_LENGTH,
+  MAX_CAPABILITIES,
+  MAX_CAPABILITY_LENGTH,
+} from '../../common/limits';
 import { IsAgentIdField, IsBoundedString, IsJsonObjectField, IsStringList } from './validation';
 
 export class RegisterAgentRequest {
@@ -9,19 +15,19 @@ export class RegisterAgentRequest {
   @IsAgentIdField()
   id: string;
 
-  @ApiPropertyOptional({ maxLength: 128, example: 'Nova' })
+  @ApiPropertyOptional({ maxLength: MAX_AGENT_NAME_LENGTH, example: 'Nova' })
   @IsOptional()
-  @IsBoundedString(128)
+  @IsBoundedString(MAX_AGENT_NAME_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 1024, example: 'Sales analyst' })
+  @ApiPropertyOptional({ maxLength: MAX_AGENT_DESCRIPTION_LENGTH, example: 'Sales analyst' })
   @IsOptional()
-  @IsBoundedString(1024)
+  @IsBoundedString(MAX_AGENT_DESCRIPTION_LENGTH)
   description?: string;
 
-  @ApiPropertyOptional({ type: [String], maxItems: 64, example: ['sales', 'forecasting'] })
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_CAPABILITIES, example: ['sales', 'forecasting'] })
   @IsOptional()
-  @IsStringList(64, 64)
+  @IsStringList(MAX_CAPABILITIES, MAX_CAPABILITY_LENGTH)
   capabilities?: string[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { team: 'revenue' } })

@@ -9,6 +9,14 @@ import {
   VISIBILITIES,
   Visibility,
 } from '../../memory/memory-record';
+import {
+  MAX_PAGE_LIMIT,
+  MAX_QUERY_TEXT_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  MAX_TTL_SECONDS,
+  MAX_TYPE_LENGTH,
+} from '../../common/limits';
 import { DEFAULT_PAGE_LIMIT } from '../brain-ai.service';
 import {
   IsBoundedString,
@@ -16,12 +24,7 @@ import {
   IsJsonObjectField,
   IsMessageTypeField,
   IsTagListField,
-  MAX_TAG_LENGTH,
-  MAX_TAGS,
-  MAX_TYPE_LENGTH,
 } from './validation';
-
-const TEN_YEARS_S = 10 * 365 * 24 * 60 * 60;
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
 
 // ---- requests -------------------------------------------------------------------------------------------------
@@ -58,19 +61,19 @@ export class StoreMemoryRequest {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 1,
-    maximum: TEN_YEARS_S,
+    maximum: MAX_TTL_SECONDS,
     example: 3600,
     description: 'forget the record after this many seconds',
   })
   @IsOptional()
-  @IsIntegerParam(1, TEN_YEARS_S)
+  @IsIntegerParam(1, MAX_TTL_SECONDS)
   ttlSeconds?: number;
 }
 
 export class PageRequest {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: DEFAULT_PAGE_LIMIT })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE_LIMIT, default: DEFAULT_PAGE_LIMIT })
   @IsOptional()
-  @IsIntegerParam(1, 1000)
+  @IsIntegerParam(1, MAX_PAGE_LIMIT)
   limit?: number;
 
   @ApiPropertyOptional({
@@ -110,12 +113,12 @@ export class MemoryQueryRequest extends IntersectionType(PageRequest, TimeWindow
   tags?: string[];
 
   @ApiPropertyOptional({
-    maxLength: 256,
+    maxLength: MAX_QUERY_TEXT_LENGTH,
     example: 'revenue -forecast',
     description: 'full-text search (words, "a phrase", -not, or)',
   })
   @IsOptional()
-  @IsBoundedString(256)
+  @IsBoundedString(MAX_QUERY_TEXT_LENGTH)
   q?: string;
 }
 

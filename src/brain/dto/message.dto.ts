@@ -8,9 +8,9 @@ import {
   type DeadLetterReason,
   type MessageStatus,
 } from '../../context-sync/context-message';
-import { AGENT_ID_PATTERN, PRIORITIES, Priority } from '../../infrastructure/redis/keys';
+import { AGENT_ID_PATTERN, CONSUMER_PATTERN, PRIORITIES, Priority } from '../../common/ids';
+import { MAX_COUNT, MAX_TYPE_LENGTH, MAX_WAIT_MS } from '../../common/limits';
 import {
-  CONSUMER_PATTERN,
   IsAgentIdField,
   IsIntegerParam,
   IsJsonObjectField,
@@ -18,7 +18,6 @@ import {
   IsMessageTypeField,
   IsPriorityField,
   IsUuidField,
-  MAX_TYPE_LENGTH,
 } from './validation';
 
 const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
@@ -66,21 +65,21 @@ export class SendMessageRequest extends SendBroadcastRequest {
 }
 
 export class PendingQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 10 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_COUNT, default: 10 })
   @IsOptional()
-  @IsIntegerParam(1, 1000)
+  @IsIntegerParam(1, MAX_COUNT)
   count?: number;
 
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 0,
-    maximum: 30000,
+    maximum: MAX_WAIT_MS,
     default: 0,
     description:
       'long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives',
   })
   @IsOptional()
-  @IsIntegerParam(0, 30000)
+  @IsIntegerParam(0, MAX_WAIT_MS)
   wait?: number;
 
   @ApiPropertyOptional({
@@ -111,15 +110,15 @@ export class AcknowledgeRequest {
 }
 
 export class AcknowledgeManyRequest {
-  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 1000, example: [EXAMPLE_ID] })
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: MAX_COUNT, example: [EXAMPLE_ID] })
   @IsMessageIdList()
   ids: string[];
 }
 
 export class DeadLettersQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_COUNT, default: 100 })
   @IsOptional()
-  @IsIntegerParam(1, 1000)
+  @IsIntegerParam(1, MAX_COUNT)
   limit?: number;
 }
 
