@@ -65,5 +65,12 @@ export default tseslint.config(
     files: ['test/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
+  {
+    // A file a newcomer can read in one sitting (issue 12).
+    files: ['src/**/*.ts'],
+    // TODO(issue 12, items 1-2): the ContextSync split removes these two exceptions.
+    ignores: ['src/context-sync/context-sync.service.ts', 'src/context-sync/mailbox.repository.ts'],
+    rules: { 'max-lines': ['error', { max: 350 }] },
+  },
   ...boundaries,
 );
