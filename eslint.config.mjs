@@ -2,6 +2,40 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
+import { readdirSync } from 'node:fs';
+
+/**
+ * Module boundaries: a module's repositories and entities are its own. Another module asks for what it needs through
+ * the owner's service or a port it defines itself (e.g. memory's AGENT_REGISTRATIONS), never by importing them.
+ * Every folder directly under src/ is a module; the rule is built per module so "another" can be told apart.
+ */
+const modules = readdirSync(new URL('./src', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+const boundaries = modules.map((module) => {
+  const others = modules.filter((other) => other !== module).join('|');
+  const into = `^(\\.\\./)+(${others})/(.*/)?`;
+  return {
+    files: [`src/${module}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `${into}[^/]*\\.repository$`,
+              message: "another module's repository: use its service, or a port this module defines",
+            },
+            {
+              regex: `${into}entities(/|$)`,
+              message: "another module's entities: use its service's types, or a port this module defines",
+            },
+          ],
+        },
+      ],
+    },
+  };
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs'] },
@@ -31,4 +65,10 @@ export default tseslint.config(
     files: ['test/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
+  {
+    // A file a newcomer can read in one sitting (issue 12).
+    files: ['src/**/*.ts'],
+    rules: { 'max-lines': ['error', { max: 350 }] },
+  },
+  ...boundaries,
 );

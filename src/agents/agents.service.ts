@@ -5,19 +5,14 @@ import { ContextSyncService } from '../context-sync/context-sync.service';
 import { AgentRecord, AgentsRepository } from './agents.repository';
 import { ADMIN, Principal } from './auth/principal';
 import { agentIdOfToken, hashToken, newAgentToken, sameHash } from './auth/agent-token';
+import { checkRegistration, RegisterAgentInput } from './registration-input';
 
 /** An agent as the registry hands it out: the token hash stays inside this service. */
 export type Agent = Omit<AgentRecord, 'tokenHash'>;
 
 const withoutHash = ({ tokenHash: _hash, ...agent }: AgentRecord): Agent => agent;
 
-export interface RegisterAgentInput {
-  id: string;
-  name?: string;
-  description?: string;
-  capabilities?: string[];
-  metadata?: Record<string, unknown>;
-}
+export type { RegisterAgentInput } from './registration-input';
 
 /** lastSeenAt is a hint, not an audit log: write it at most once a minute per agent, off the request path. */
 const LAST_SEEN_INTERVAL_MS = 60_000;
@@ -42,6 +37,7 @@ export class AgentsService {
 
   /** Creates the agent (Postgres row, then its Redis presence) and returns its token: the only time it is shown. */
   async register(input: RegisterAgentInput): Promise<{ agent: Agent; token: string }> {
+    checkRegistration(input);
     const token = newAgentToken(input.id);
     const tokenHash = hashToken(token);
     const agent = await this.insertRow(input, tokenHash);
@@ -121,6 +117,12 @@ export class AgentsService {
       throw new AgentNotFoundError(agentId);
     }
     return token;
+  }
+
+  /** Every agent's row: gone (BrainAI.clearAll clears their Redis presence and their memory around this). */
+  async clear(): Promise<void> {
+    await this.repository.deleteAll();
+    this.lastSeenWritten.clear();
   }
 
   /** Whether the agent is registered, from the Redis mirror (cheap enough for request paths). */

@@ -112,6 +112,7 @@ export class BrainAI {
     // for the read-cache version keys that emptying the memories bumps.
     await this.contextSync.clear();
     await this.memory.clear();
+    await this.agents.clear();
     await this.contextSync.clear();
     this.logger.warn('all data cleared');
   }

@@ -1,3 +1,4 @@
+import { DEFAULT_PENDING_COUNT } from '../common/limits';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -13,7 +14,6 @@ import {
   AcknowledgeRequest,
   ContextMessageListResponse,
   ContextMessageResponse,
-  DEFAULT_PENDING_COUNT,
   DeadLetterListResponse,
   DeadLettersQuery,
   MessageWithStatusResponse,

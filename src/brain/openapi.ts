@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
+import { METRICS_SCHEME } from '../metrics/metrics-token.guard';
 import { errorResponse } from './dto/error.dto';
 import { EmptyRequest } from './dto/validation';
 
 export const BEARER_SCHEME = 'bearer';
-export const METRICS_SCHEME = 'metricsToken';
 
 const TOKEN_FORMATS =
   'An opaque bearer token (not a JWT): an agent token `<agentId>.<secret>`, returned when the agent is registered ' +

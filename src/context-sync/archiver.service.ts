@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { DependencyUnavailableError } from '../common/errors';
-import { PRIORITIES } from '../infrastructure/redis/keys';
+import { PRIORITIES } from '../common/ids';
 import { MemoryService } from '../memory/memory.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AgentRegistryRepository } from './agent-registry.repository';

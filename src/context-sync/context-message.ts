@@ -1,12 +1,8 @@
-import type { Priority } from '../infrastructure/redis/keys';
+import type { Priority } from '../common/ids';
 
-export type { Priority } from '../infrastructure/redis/keys';
-export { PRIORITIES } from '../infrastructure/redis/keys';
-
-export const BROADCAST = 'broadcast';
-
-/** `type` is optional free text: absent, null and "" all mean no type, answered and stored as null (contract). */
-export const messageType = (type: string | null | undefined): string | null => type || null;
+export type { Priority } from '../common/ids';
+export { BROADCAST, messageType, PRIORITIES } from '../common/ids';
+export type { ArchivedAck, ArchivedMessage } from '../memory/archive-records';
 
 /** A message as agents see it (contract: ContextMessage). */
 export interface ContextMessage {
@@ -94,24 +90,4 @@ export interface ContextSyncStats {
   deadLetters: number;
   streamsByAgent: Record<string, number>;
   archiveLag: number;
-}
-
-/** What the archiver hands to Postgres: one stored message. */
-export interface ArchivedMessage {
-  id: string;
-  fromAgent: string;
-  toAgent: string;
-  priority: Priority;
-  type: string | null;
-  payload: Record<string, unknown>;
-  createdAt: Date;
-  /** The stream entry id it was archived from ("<ms>-<seq>"): orders messages of the same millisecond. */
-  streamId?: string;
-}
-
-/** One recipient's acknowledgement, archived to Postgres. */
-export interface ArchivedAck {
-  messageId: string;
-  agentId: string;
-  acknowledgedAt: Date;
 }

@@ -1,12 +1,11 @@
 import { InvalidRequestError } from '../common/errors';
-import { isAgentId, MESSAGE_ID_PATTERN } from '../infrastructure/redis/keys';
+import { AGENT_ID_RULE, isAgentId, MESSAGE_ID_PATTERN } from '../common/ids';
 
+export { MAX_COUNT, MAX_WAIT_MS } from '../common/limits';
 export const UUID = MESSAGE_ID_PATTERN;
-export const MAX_COUNT = 1000;
-export const MAX_WAIT_MS = 30000;
 
 export function checkAgentId(agentId: string, field: string): void {
   if (typeof agentId !== 'string' || !isAgentId(agentId)) {
-    throw new InvalidRequestError(`${field} must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'`);
+    throw new InvalidRequestError(`${field} ${AGENT_ID_RULE}`);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AgentNotFoundError } from '../common/errors';
-import { isAgentId } from '../infrastructure/redis/keys';
+import { isAgentId } from '../common/ids';
 import { AgentRegistryRepository } from './agent-registry.repository';
 import { ArchiverService } from './archiver.service';
 import {

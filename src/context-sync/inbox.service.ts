@@ -6,7 +6,7 @@ import {
   MessageNotFoundError,
   NotRecipientError,
 } from '../common/errors';
-import { CONSUMER_PATTERN } from '../infrastructure/redis/keys';
+import { CONSUMER_PATTERN } from '../common/ids';
 import { MetricsService } from '../metrics/metrics.service';
 import { Acknowledgement, BROADCAST, ContextMessage, PendingQuery, PRIORITIES } from './context-message';
 import { ContextSyncMetrics } from './context-sync.metrics';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PRIORITIES, RedisKeys } from '../infrastructure/redis/keys';
+import { RedisKeys } from '../infrastructure/redis/keys';
+import { PRIORITIES } from '../common/ids';
 import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
 import { Mailbox } from './mailbox-address';
 import { MailboxCounters } from './mailbox.replies';

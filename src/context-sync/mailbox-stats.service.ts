@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PRIORITIES, Priority } from '../infrastructure/redis/keys';
+import { PRIORITIES, Priority } from '../common/ids';
 import { AgentRegistryRepository } from './agent-registry.repository';
 import { broadcastMailbox, directMailbox, Mailbox } from './mailbox-address';
 import { MailboxCountersRepository } from './mailbox-counters.repository';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
-import { PRIORITIES } from '../infrastructure/redis/keys';
+import { PRIORITIES } from '../common/ids';
 import { AgentRegistryRepository } from './agent-registry.repository';
 import { BROADCAST } from './context-message';
 import { broadcastMailbox, directMailbox, Mailbox, StreamOwner } from './mailbox-address';

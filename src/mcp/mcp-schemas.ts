@@ -1,17 +1,24 @@
 import { isISO8601 } from 'class-validator';
 import { z } from 'zod';
-import { MAX_CAPABILITY_LENGTH } from '../brain/dto/agent.dto';
-import { CURSOR_PATTERN, MAX_PAGE_LIMIT, MAX_QUERY_LENGTH, TEN_YEARS_S } from '../brain/dto/memory.dto';
-import { MAX_PENDING_COUNT, MAX_WAIT_MS } from '../brain/dto/message.dto';
 import {
+  AGENT_ID_PATTERN,
   AGENT_ID_RULE,
-  MAX_ACK_IDS,
+  CURSOR_PATTERN,
+  isAgentId,
+  MESSAGE_ID_PATTERN,
+  PRIORITIES,
+} from '../common/ids';
+import {
+  MAX_CAPABILITY_LENGTH,
+  MAX_COUNT,
+  MAX_PAGE_LIMIT,
+  MAX_QUERY_TEXT_LENGTH,
   MAX_TAG_LENGTH,
   MAX_TAGS,
+  MAX_TTL_SECONDS,
   MAX_TYPE_LENGTH,
-  UUID_PATTERN,
-} from '../brain/dto/validation';
-import { AGENT_ID_PATTERN, isAgentId, PRIORITIES } from '../infrastructure/redis/keys';
+  MAX_WAIT_MS,
+} from '../common/limits';
 import { VISIBILITIES } from '../memory/memory-record';
 
 /**
@@ -30,7 +37,7 @@ const agentId = (field: string, description: string) => {
 };
 
 // REST lowercases ids before checking them; the tools accept any case and lowercase in the handler.
-const UUID_ANY_CASE = new RegExp(UUID_PATTERN.source, 'i');
+const UUID_ANY_CASE = new RegExp(MESSAGE_ID_PATTERN.source, 'i');
 const uuid = (field: string) =>
   z.string({ error: `${field} must be a UUID` }).regex(UUID_ANY_CASE, { error: `${field} must be a UUID` });
 
@@ -103,7 +110,7 @@ export const routeMessageInput = z.strictObject({
 });
 
 export const checkInboxInput = z.strictObject({
-  count: integer('count', 1, MAX_PENDING_COUNT).describe('most messages to take (default 10)').optional(),
+  count: integer('count', 1, MAX_COUNT).describe('most messages to take (default 10)').optional(),
   priority: priority('priority').describe('only messages of this priority').optional(),
   wait: integer('wait', 0, MAX_WAIT_MS)
     .describe('with nothing pending, wait up to this many ms for a message to arrive (default 0)')
@@ -113,9 +120,9 @@ export const checkInboxInput = z.strictObject({
 export const acknowledgeInput = z.strictObject({
   messageId: uuid('messageId').describe('the id of one message you handled').optional(),
   ids: z
-    .array(uuid('each of ids'), { error: `ids must be an array of 1..${MAX_ACK_IDS} UUIDs` })
-    .min(1, { error: `ids must be an array of 1..${MAX_ACK_IDS} UUIDs` })
-    .max(MAX_ACK_IDS, { error: `ids must be an array of 1..${MAX_ACK_IDS} UUIDs` })
+    .array(uuid('each of ids'), { error: `ids must be an array of 1..${MAX_COUNT} UUIDs` })
+    .min(1, { error: `ids must be an array of 1..${MAX_COUNT} UUIDs` })
+    .max(MAX_COUNT, { error: `ids must be an array of 1..${MAX_COUNT} UUIDs` })
     .describe('the ids of several messages you handled')
     .optional(),
 });
@@ -133,7 +140,9 @@ export const rememberInput = z.strictObject({
     .enum(VISIBILITIES, { error: `visibility must be one of ${VISIBILITIES.join(', ')}` })
     .describe('shared (default): every agent may recall it; private: only you')
     .optional(),
-  ttlSeconds: integer('ttlSeconds', 1, TEN_YEARS_S).describe('forget it after this many seconds').optional(),
+  ttlSeconds: integer('ttlSeconds', 1, MAX_TTL_SECONDS)
+    .describe('forget it after this many seconds')
+    .optional(),
 });
 
 export const recallInput = z.strictObject({
@@ -143,7 +152,7 @@ export const recallInput = z.strictObject({
   ).optional(),
   type: boundedString('type', MAX_TYPE_LENGTH).describe('only records with this type').optional(),
   tags: tagList('tags').describe('only records having every one of these tags').optional(),
-  q: boundedString('q', MAX_QUERY_LENGTH)
+  q: boundedString('q', MAX_QUERY_TEXT_LENGTH)
     .describe('full-text search: words, "a phrase", -excluded, or')
     .optional(),
   since: isoDateTime('since').describe('only records created at or after this ISO-8601 time').optional(),

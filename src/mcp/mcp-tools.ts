@@ -1,3 +1,4 @@
+import { DEFAULT_PENDING_COUNT } from '../common/limits';
 import { Logger } from '@nestjs/common';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -12,7 +13,6 @@ import {
   toPageQuery,
 } from '../brain/dto/memory.dto';
 import {
-  DEFAULT_PENDING_COUNT,
   toAcknowledgementResponse,
   toContextMessageListResponse,
   toContextMessageResponse,

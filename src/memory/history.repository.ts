@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BROADCAST } from '../context-sync/context-message';
+import { BROADCAST } from '../common/ids';
 import { Position } from './cursor';
 import { liveAt } from './memories.repository';
 import { MemoryReads } from './memory-reads';

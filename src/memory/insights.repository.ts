@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BROADCAST } from '../context-sync/context-message';
+import { BROADCAST } from '../common/ids';
 import { AgentActivity, PairActivity } from './memory-record';
 import { MemoryReads } from './memory-reads';
 import { SqlParams } from './record-rows';

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AgentsPersistenceModule } from '../agents/agents-persistence.module';
 import { MemoryEntity } from './entities/memory.entity';
 import { MessageAckEntity } from './entities/message-ack.entity';
 import { MessageEntity } from './entities/message.entity';
@@ -15,10 +14,8 @@ import { MessagesRepository } from './messages.repository';
 
 /** Long-term memory in Postgres (archive, memories, history, conversations, insights). Exports MemoryService only. */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([MessageEntity, MessageAckEntity, MemoryEntity]),
-    AgentsPersistenceModule,
-  ],
+  // Registration dates come through the AGENT_REGISTRATIONS port, which AgentsPersistenceModule provides globally.
+  imports: [TypeOrmModule.forFeature([MessageEntity, MessageAckEntity, MemoryEntity])],
   providers: [
     MemoryService,
     MessagesRepository,

@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AgentsRepository } from '../agents/agents.repository';
 import { InvalidRequestError } from '../common/errors';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
-import { messageType, type ArchivedAck, type ArchivedMessage } from '../context-sync/context-message';
-import { isAgentId } from '../infrastructure/redis/keys';
+import { isAgentId, MESSAGE_ID_PATTERN, messageType } from '../common/ids';
+import {
+  MAX_PAGE_LIMIT,
+  MAX_QUERY_TEXT_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  MAX_TTL_SECONDS,
+  MAX_TYPE_LENGTH,
+} from '../common/limits';
+import type { ArchivedAck, ArchivedMessage } from './archive-records';
+import { AGENT_REGISTRATIONS, type AgentRegistrations } from './agent-registrations';
 import { decodeCursor } from './cursor';
 import { HistoryRepository } from './history.repository';
 import { InsightsRepository, InsightsScope } from './insights.repository';
@@ -23,18 +31,11 @@ import {
 import { MessagesRepository } from './messages.repository';
 import { toRecordPage } from './record-rows';
 
-const MAX_LIMIT = 1000;
-const MAX_TAGS = 50;
-const MAX_TAG_LENGTH = 100;
-const MAX_TYPE_LENGTH = 200;
-const MAX_QUERY_TEXT_LENGTH = 1000;
-const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 const INSIGHTS_TOP = 20;
 const DEFAULT_INSIGHTS_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Rows per DELETE of the retention job: each statement holds its row locks only briefly. */
 const DELETE_BATCH = 5000;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Brain's long-term memory in Postgres: the archive of every message, agents' context records, history,
@@ -48,7 +49,7 @@ export class MemoryService {
     private readonly memories: MemoriesRepository,
     private readonly history: HistoryRepository,
     private readonly insights: InsightsRepository,
-    private readonly agents: AgentsRepository,
+    @Inject(AGENT_REGISTRATIONS) private readonly registrations: AgentRegistrations,
     private readonly cache: MemoryCache,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
   ) {}
@@ -64,8 +65,9 @@ export class MemoryService {
   }
 
   async findArchivedMessage(id: string): Promise<{ message: ArchivedMessage; acks: ArchivedAck[] } | null> {
-    if (!UUID.test(id)) return null;
-    const message = await this.messages.findById(id.toLowerCase());
+    const lower = String(id).toLowerCase();
+    if (!MESSAGE_ID_PATTERN.test(lower)) return null;
+    const message = await this.messages.findById(lower);
     return message ? { message, acks: await this.messages.findAcks(message.id) } : null;
   }
 
@@ -259,15 +261,14 @@ export class MemoryService {
 
   /** When the agent registered (the start of its current incarnation), or null if it is not registered. */
   private async registeredAt(agentId: string): Promise<Date | null> {
-    return (await this.agents.findById(agentId))?.createdAt ?? null;
+    return this.registrations.registeredAt(agentId);
   }
 
-  /** Every archived message and ack, every memory and every registered agent: gone. */
+  /** Every archived message and ack and every memory: gone. (The agents themselves are the registry's: BrainAI.) */
   async clear(): Promise<void> {
     const owners = await this.memories.findAgentIds();
     await this.messages.truncate();
     await this.memories.truncate();
-    await this.agents.deleteAll();
     await this.cache.invalidate(owners);
   }
 }
@@ -278,8 +279,8 @@ function checkAgentId(agentId: string): void {
 }
 
 function checkLimit(limit: number): number {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-    throw new InvalidRequestError(`limit must be an integer between 1 and ${MAX_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT)
+    throw new InvalidRequestError(`limit must be an integer between 1 and ${MAX_PAGE_LIMIT}`);
   return limit;
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { ArchivedAck, ArchivedMessage } from '../context-sync/context-message';
+import type { ArchivedAck, ArchivedMessage } from './archive-records';
 import { Position } from './cursor';
 import { MessageEntity } from './entities/message.entity';
 import { MemoryReads } from './memory-reads';

@@ -5,6 +5,9 @@ import { brainConfig, BrainConfigType } from '../config/brain.config';
 
 const sha256 = (value: string): Buffer => createHash('sha256').update(value).digest();
 
+/** The OpenAPI security scheme of `/metrics` (brain/openapi.ts declares it). */
+export const METRICS_SCHEME = 'metricsToken';
+
 /** `/metrics` is public unless BRAIN_METRICS_TOKEN is set; then it wants `Authorization: Bearer <that token>`. */
 @Injectable()
 export class MetricsTokenGuard implements CanActivate {

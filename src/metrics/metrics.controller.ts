@@ -1,9 +1,8 @@
 import { Controller, Get, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ErrorResponse } from '../brain/dto/error.dto';
-import { METRICS_SCHEME } from '../brain/openapi';
+import { ErrorResponse } from '../common/error-response';
 import type { FastifyReply } from 'fastify';
-import { MetricsTokenGuard } from './metrics-token.guard';
+import { METRICS_SCHEME, MetricsTokenGuard } from './metrics-token.guard';
 import { MetricsService } from './metrics.service';
 
 @ApiTags('operations')

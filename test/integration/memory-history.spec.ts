@@ -244,11 +244,13 @@ describe('MemoryService: history, conversations, insights and retention (integra
     expect((await memory.findArchivedMessage(m.m2.id))?.acks).toEqual([{ ...recentAck }]);
   });
 
-  it('clears every message, ack, memory and agent', async () => {
+  // The agents themselves are the registry's to clear (BrainAI.clearAll; e2e operations.spec proves all of it).
+  it('clears every message, ack and memory, and leaves the agent registry alone', async () => {
     expect((await memory.queryMemories('nova', { admin: true }, { limit: 10 })).items).toHaveLength(2);
+    const agents = await instance.agents.findAll();
     await memory.clear();
     expect(await memory.countArchivedMessages()).toBe(0);
-    expect(await instance.agents.findAll()).toEqual([]);
+    expect(await instance.agents.findAll()).toEqual(agents);
     expect((await memory.queryMemories('nova', { admin: true }, { limit: 10 })).items).toEqual([]);
     expect((await memory.getHistory('nova', { limit: 10 })).items).toEqual([]);
     expect(await runSql(environment.config, 'SELECT 1 FROM message_acks')).toEqual([]);

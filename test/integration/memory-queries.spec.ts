@@ -358,4 +358,29 @@ describe('MemoryService: memories, visibility, expiry and the read cache (integr
       expect(`${what}: ${outcome}`).toBe(`${what}: InvalidRequestError`);
     }
   });
+
+  it('holds in-process callers to the REST limits (common/limits), at the limit and one past it', async () => {
+    const tags = (count: number, length = 1) =>
+      Array.from({ length: count }, (_, i) => `${i}`.padEnd(length, 't'));
+    const atLimit = await memory.storeMemory('lim', {
+      context: {},
+      type: 't'.repeat(64),
+      tags: tags(32, 64),
+    });
+    expect(atLimit.tags).toHaveLength(32);
+    const past: [string, () => Promise<unknown>][] = [
+      ['type of 65', () => memory.storeMemory('lim', { context: {}, type: 't'.repeat(65) })],
+      ['33 tags', () => memory.storeMemory('lim', { context: {}, tags: tags(33) })],
+      ['tag of 65', () => memory.storeMemory('lim', { context: {}, tags: ['t'.repeat(65)] })],
+      ['query type of 65', () => memory.queryMemories('nova', NOVA, { limit: 5, type: 't'.repeat(65) })],
+      ['q of 257', () => memory.queryMemories('nova', NOVA, { limit: 5, q: 'q'.repeat(257) })],
+    ];
+    for (const [what, call] of past) {
+      const outcome = await call().then(
+        () => 'resolved',
+        (error: Error) => (error instanceof InvalidRequestError ? 'InvalidRequestError' : error.message),
+      );
+      expect(`${what}: ${outcome}`).toBe(`${what}: InvalidRequestError`);
+    }
+  });
 });

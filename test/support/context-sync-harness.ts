@@ -1,5 +1,6 @@
 import { ConfigModule } from '@nestjs/config';
 import { Test, TestingModule } from '@nestjs/testing';
+import { AgentsPersistenceModule } from '../../src/agents/agents-persistence.module';
 import { brainConfig, BrainConfig } from '../../src/config/brain.config';
 import { ContextSyncModule } from '../../src/context-sync/context-sync.module';
 import { ContextSyncService } from '../../src/context-sync/context-sync.service';
@@ -25,6 +26,8 @@ export async function startContextSync(config: BrainConfig): Promise<ContextSync
       RedisModule,
       DatabaseModule,
       MetricsModule,
+      // MemoryModule (under ContextSync) reads registration dates through the port this module provides.
+      AgentsPersistenceModule,
       ContextSyncModule,
     ],
   })

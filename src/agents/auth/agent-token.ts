@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isAgentId } from '../../infrastructure/redis/keys';
+import { isAgentId } from '../../common/ids';
 
 /**
  * Agent tokens are `<agentId>.<secret>`: the id tells auth whose hash to look up (one Redis read, no scan), the

@@ -2,7 +2,7 @@ import { applyDecorators, Injectable } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { BrainConfigType } from '../../config/brain.config';
 import type { ContextMessage } from '../../context-sync/context-message';
-import type { Priority } from '../../infrastructure/redis/keys';
+import type { Priority } from '../../common/ids';
 
 export interface BrainAgentOptions {
   /** The agent's id; registered at start if it does not exist yet. */

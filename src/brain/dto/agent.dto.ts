@@ -1,26 +1,28 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import type { Agent } from '../../agents/agents.service';
-import { AGENT_ID_PATTERN } from '../../infrastructure/redis/keys';
+import { AGENT_ID_PATTERN } from '../../common/ids';
+import {
+  MAX_AGENT_DESCRIPTION_LENGTH,
+  MAX_AGENT_NAME_LENGTH,
+  MAX_CAPABILITIES,
+  MAX_CAPABILITY_LENGTH,
+} from '../../common/limits';
 import { IsAgentIdField, IsBoundedString, IsJsonObjectField, IsStringList } from './validation';
-
-/** Capabilities of an agent: how many, how long each. */
-export const MAX_CAPABILITIES = 64;
-export const MAX_CAPABILITY_LENGTH = 64;
 
 export class RegisterAgentRequest {
   @ApiProperty({ pattern: AGENT_ID_PATTERN.source, example: 'nova', description: "'broadcast' is reserved" })
   @IsAgentIdField()
   id: string;
 
-  @ApiPropertyOptional({ maxLength: 128, example: 'Nova' })
+  @ApiPropertyOptional({ maxLength: MAX_AGENT_NAME_LENGTH, example: 'Nova' })
   @IsOptional()
-  @IsBoundedString(128)
+  @IsBoundedString(MAX_AGENT_NAME_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: 1024, example: 'Sales analyst' })
+  @ApiPropertyOptional({ maxLength: MAX_AGENT_DESCRIPTION_LENGTH, example: 'Sales analyst' })
   @IsOptional()
-  @IsBoundedString(1024)
+  @IsBoundedString(MAX_AGENT_DESCRIPTION_LENGTH)
   description?: string;
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_CAPABILITIES, example: ['sales', 'forecasting'] })

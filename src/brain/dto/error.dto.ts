@@ -1,20 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
-
-/** The contract's error shape (NestJS's): every 4xx and 5xx answer has it. */
-export class ErrorResponse {
-  @ApiProperty({ type: 'integer', minimum: 400, maximum: 599, example: 404 })
-  statusCode: number;
-
-  @ApiProperty({ example: 'Not Found' })
-  error: string;
-
-  @ApiProperty({ example: "agent 'zed' is not registered" })
-  message: string;
-
-  @ApiProperty({ required: false, description: 'correlation id, on 5xx answers', example: 'b3f1c2d4-...' })
-  requestId?: string;
-}
+import { ApiResponse } from '@nestjs/swagger';
+import { ErrorResponse } from '../../common/error-response';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'invalid input: the message names the field (unknown fields, bad ids, out-of-range numbers, …)',

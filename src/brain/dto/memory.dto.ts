@@ -1,3 +1,4 @@
+import { CURSOR_PATTERN } from '../../common/ids';
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsISO8601, IsOptional, Matches } from 'class-validator';
@@ -9,6 +10,14 @@ import {
   VISIBILITIES,
   Visibility,
 } from '../../memory/memory-record';
+import {
+  MAX_PAGE_LIMIT,
+  MAX_QUERY_TEXT_LENGTH,
+  MAX_TAG_LENGTH,
+  MAX_TAGS,
+  MAX_TTL_SECONDS,
+  MAX_TYPE_LENGTH,
+} from '../../common/limits';
 import { DEFAULT_PAGE_LIMIT } from '../brain-ai.service';
 import {
   IsBoundedString,
@@ -16,18 +25,7 @@ import {
   IsJsonObjectField,
   IsMessageTypeField,
   IsTagListField,
-  MAX_TAG_LENGTH,
-  MAX_TAGS,
-  MAX_TYPE_LENGTH,
 } from './validation';
-
-/** The longest memory ttlSeconds. */
-export const TEN_YEARS_S = 10 * 365 * 24 * 60 * 60;
-export const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
-/** Items per page: at most. */
-export const MAX_PAGE_LIMIT = 1000;
-/** Full-text query length. */
-export const MAX_QUERY_LENGTH = 256;
 
 // ---- requests -------------------------------------------------------------------------------------------------
 
@@ -63,12 +61,12 @@ export class StoreMemoryRequest {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 1,
-    maximum: TEN_YEARS_S,
+    maximum: MAX_TTL_SECONDS,
     example: 3600,
     description: 'forget the record after this many seconds',
   })
   @IsOptional()
-  @IsIntegerParam(1, TEN_YEARS_S)
+  @IsIntegerParam(1, MAX_TTL_SECONDS)
   ttlSeconds?: number;
 }
 
@@ -115,12 +113,12 @@ export class MemoryQueryRequest extends IntersectionType(PageRequest, TimeWindow
   tags?: string[];
 
   @ApiPropertyOptional({
-    maxLength: MAX_QUERY_LENGTH,
+    maxLength: MAX_QUERY_TEXT_LENGTH,
     example: 'revenue -forecast',
     description: 'full-text search (words, "a phrase", -not, or)',
   })
   @IsOptional()
-  @IsBoundedString(MAX_QUERY_LENGTH)
+  @IsBoundedString(MAX_QUERY_TEXT_LENGTH)
   q?: string;
 }
 

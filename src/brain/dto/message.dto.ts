@@ -8,9 +8,9 @@ import {
   type DeadLetterReason,
   type MessageStatus,
 } from '../../context-sync/context-message';
-import { AGENT_ID_PATTERN, PRIORITIES, Priority } from '../../infrastructure/redis/keys';
+import { AGENT_ID_PATTERN, CONSUMER_PATTERN, PRIORITIES, Priority } from '../../common/ids';
+import { MAX_COUNT, MAX_TYPE_LENGTH, MAX_WAIT_MS } from '../../common/limits';
 import {
-  CONSUMER_PATTERN,
   IsAgentIdField,
   IsIntegerParam,
   IsJsonObjectField,
@@ -18,15 +18,9 @@ import {
   IsMessageTypeField,
   IsPriorityField,
   IsUuidField,
-  MAX_TYPE_LENGTH,
 } from './validation';
 
 const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
-/** Pending messages per call: at most, and when `count` is not given. */
-export const MAX_PENDING_COUNT = 1000;
-export const DEFAULT_PENDING_COUNT = 10;
-/** The longest long poll (`wait`, ms). */
-export const MAX_WAIT_MS = 30000;
 
 // ---- requests -------------------------------------------------------------------------------------------------
 
@@ -71,14 +65,9 @@ export class SendMessageRequest extends SendBroadcastRequest {
 }
 
 export class PendingQuery {
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_PENDING_COUNT,
-    default: DEFAULT_PENDING_COUNT,
-  })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_COUNT, default: 10 })
   @IsOptional()
-  @IsIntegerParam(1, MAX_PENDING_COUNT)
+  @IsIntegerParam(1, MAX_COUNT)
   count?: number;
 
   @ApiPropertyOptional({
@@ -122,15 +111,15 @@ export class AcknowledgeRequest {
 }
 
 export class AcknowledgeManyRequest {
-  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: 1000, example: [EXAMPLE_ID] })
+  @ApiProperty({ type: [String], format: 'uuid', minItems: 1, maxItems: MAX_COUNT, example: [EXAMPLE_ID] })
   @IsMessageIdList()
   ids: string[];
 }
 
 export class DeadLettersQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_COUNT, default: 100 })
   @IsOptional()
-  @IsIntegerParam(1, 1000)
+  @IsIntegerParam(1, MAX_COUNT)
   limit?: number;
 }
 

@@ -5,7 +5,7 @@ import {
   THROUGHPUT_WINDOW_MS,
   ThroughputPoint,
 } from '../../context-sync/throughput.sampler';
-import type { Priority } from '../../infrastructure/redis/keys';
+import type { Priority } from '../../common/ids';
 
 export class PendingByPriority implements Record<Priority, number> {
   @ApiProperty({ example: 0 }) critical: number;

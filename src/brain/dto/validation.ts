@@ -27,22 +27,18 @@ import {
 import { SAFE_TEXT_RULE, isSafeText } from '../../common/json-input';
 import {
   AGENT_ID_PATTERN,
-  CONSUMER_PATTERN,
+  AGENT_ID_RULE,
+  BROADCAST,
   isAgentId,
   MESSAGE_ID_PATTERN,
   PRIORITIES,
-} from '../../infrastructure/redis/keys';
+} from '../../common/ids';
+import { MAX_COUNT, MAX_TAG_LENGTH, MAX_TAGS, MAX_TYPE_LENGTH } from '../../common/limits';
 
 /**
  * Shared input rules for the REST API. Everything a request carries is checked here, before any Redis or SQL:
  * the answer to bad input is a 400 whose message names the field.
  */
-export const AGENT_ID_RULE = `must match ${AGENT_ID_PATTERN.source} and not be 'broadcast'`;
-export const UUID_PATTERN = MESSAGE_ID_PATTERN;
-export { CONSUMER_PATTERN };
-export const MAX_TYPE_LENGTH = 64;
-export const MAX_TAGS = 32;
-export const MAX_TAG_LENGTH = 64;
 
 const lowercase = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.toLowerCase() : value;
@@ -52,7 +48,7 @@ export const IsAgentIdField = () =>
   applyDecorators(
     IsString({ message: `$property ${AGENT_ID_RULE}` }),
     Matches(AGENT_ID_PATTERN, { message: `$property ${AGENT_ID_RULE}` }),
-    NotEquals('broadcast', { message: `$property ${AGENT_ID_RULE}` }),
+    NotEquals(BROADCAST, { message: `$property ${AGENT_ID_RULE}` }),
   );
 
 /** A UUID field; accepted in any case, stored lowercase (the form Brain's keys use). */
@@ -60,7 +56,7 @@ export const IsUuidField = () =>
   applyDecorators(
     Transform(lowercase),
     IsString({ message: '$property must be a UUID' }),
-    Matches(UUID_PATTERN, { message: '$property must be a UUID' }),
+    Matches(MESSAGE_ID_PATTERN, { message: '$property must be a UUID' }),
   );
 
 export const IsPriorityField = () =>
@@ -132,20 +128,17 @@ export const IsStringList = (maxItems: number, maxLength: number, { commas = tru
 
 export const IsTagListField = () => IsStringList(MAX_TAGS, MAX_TAG_LENGTH, { commas: false });
 
-/** Message ids acknowledged in one call: at most. */
-export const MAX_ACK_IDS = 1000;
-
-/** 1..MAX_ACK_IDS message ids. */
+/** 1..MAX_COUNT message ids. */
 export const IsMessageIdList = () => {
-  const message = `$property must be an array of 1..${MAX_ACK_IDS} UUIDs`;
+  const message = `$property must be an array of 1..${MAX_COUNT} UUIDs`;
   return applyDecorators(
     Transform(({ value }: { value: unknown }) =>
       Array.isArray(value) ? value.map((id) => (typeof id === 'string' ? id.toLowerCase() : id)) : value,
     ),
     IsArray({ message }),
     ArrayMinSize(1, { message }),
-    ArrayMaxSize(MAX_ACK_IDS, { message }),
-    Matches(UUID_PATTERN, { each: true, message: 'each of $property must be a UUID' }),
+    ArrayMaxSize(MAX_COUNT, { message }),
+    Matches(MESSAGE_ID_PATTERN, { each: true, message: 'each of $property must be a UUID' }),
   );
 };
 
@@ -181,7 +174,8 @@ export class AgentIdPipe implements PipeTransform<unknown, string> {
 export class MessageIdPipe implements PipeTransform<unknown, string> {
   transform(value: unknown, metadata: ArgumentMetadata): string {
     const id = typeof value === 'string' ? value.toLowerCase() : '';
-    if (!UUID_PATTERN.test(id)) throw new BadRequestException(`${metadata.data ?? 'id'} must be a UUID`);
+    if (!MESSAGE_ID_PATTERN.test(id))
+      throw new BadRequestException(`${metadata.data ?? 'id'} must be a UUID`);
     return id;
   }
 }

@@ -1,23 +1,10 @@
+import { isAgentId, MESSAGE_ID_PATTERN, PRIORITIES } from '../../common/ids';
+
 /**
  * The one file that builds Brain's Redis keys. Every key carries a Redis Cluster hash tag so that all keys of one
  * agent share a slot (`{agent:<id>}`), all broadcast keys share theirs (`{broadcast}`), and each script touches one
- * slot only. Ids are checked here, so no key is ever built from unchecked input.
+ * slot only. Ids are checked here (by the rules of common/ids), so no key is ever built from unchecked input.
  */
-export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-export const RESERVED_AGENT_IDS = new Set(['broadcast']);
-/** Message ids are lowercase uuids. */
-export const MESSAGE_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** Consumer names (lease mode) go into consumer groups as they are. */
-export const CONSUMER_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
-
-/** Delivery order: pending messages come critical first. */
-export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-
-export function isAgentId(value: string): boolean {
-  return AGENT_ID_PATTERN.test(value) && !RESERVED_AGENT_IDS.has(value);
-}
-
 function checkedAgent(agentId: string): string {
   if (!isAgentId(agentId)) throw new Error(`refusing to build a Redis key from agent id '${agentId}'`);
   return agentId;

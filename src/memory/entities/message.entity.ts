@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { Priority } from '../../context-sync/context-message';
+import type { Priority } from '../../common/ids';
 
 /**
  * A row of `messages`: one archived message (migrations/1767225600001-create-message-archive.ts). `seq` (its stream
