@@ -85,8 +85,9 @@ describe('long polls (e2e)', () => {
         });
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
         expect(Date.now() - started).toBeLessThan(1000);
-        // Authenticating, checking the agent and reading both mailboxes once: a handful of commands, not a loop.
-        expect(commands).toBeLessThan(10);
+        // Authenticating, checking the agent and reading both mailboxes once: a handful of commands (5), not a loop.
+        // A /metrics scrape by the waiters() poll may measure the agent's counters meanwhile (a few more reads).
+        expect(commands).toBeLessThan(20);
         for (let i = 0; i < 20; i++)
           expect((await client.get('/v1/agents/extra/messages?wait=1000', token.extra)).status).toBe(429);
         const aboutWaiters = warn.mock.calls.filter(([message]) => /BRAIN_MAX_WAITERS/.test(String(message)));
