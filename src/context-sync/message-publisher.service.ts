@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import {
@@ -11,8 +12,10 @@ import { MetricsService } from '../metrics/metrics.service';
 import {
   BROADCAST,
   BroadcastRequest,
+  ContextMessage,
   messageType,
   PRIORITIES,
+  Priority,
   PublishResult,
   ShareRequest,
 } from './context-message';
@@ -103,6 +106,8 @@ export class MessagePublisherService {
       // Published before: answer with the original message, as stored.
       const original = await this.mailboxes.readMessage(mailbox, target, outcome.location);
       if (!original) throw new MessageNotFoundError(id);
+      // A retry carries the same message; the same id for a different one is a client bug, never a silent 200.
+      if (!sameMessage(original, request, priority)) throw new MessageIdConflictError(id);
       return { message: original, created: false };
     }
     this.published.inc({ kind: target === BROADCAST ? 'broadcast' : 'direct', priority });
@@ -142,4 +147,13 @@ export class MessagePublisherService {
     // A claim outlives the stream entry it guards, so a retried publish inside the retention stays idempotent.
     return Math.ceil(this.config.messages.retentionMs / 1000) + 3600;
   }
+}
+
+/** Whether a repeated publish is the stored message again (payload compared as JSON, key order aside). */
+function sameMessage(original: ContextMessage, request: BroadcastRequest, priority: Priority): boolean {
+  return (
+    original.priority === priority &&
+    original.type === messageType(request.type) &&
+    isDeepStrictEqual(original.payload, request.context)
+  );
 }

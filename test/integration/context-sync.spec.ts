@@ -74,15 +74,33 @@ describe('ContextSync on real Redis and Postgres', () => {
 
   it('is idempotent on the message id, and refuses an id reused for another message', async () => {
     const id = randomUUID();
-    const first = await sync().share({ id, sourceAgent: 'nova', targetAgent: 'kai', context: { n: 1 } });
-    const again = await sync().share({ id, sourceAgent: 'nova', targetAgent: 'kai', context: { n: 2 } });
+    const first = await sync().share({
+      id,
+      sourceAgent: 'nova',
+      targetAgent: 'kai',
+      context: { n: 1, m: 2 },
+    });
+    // A retry: the same message again (key order does not make it another message).
+    const again = await sync().share({
+      id,
+      sourceAgent: 'nova',
+      targetAgent: 'kai',
+      context: { m: 2, n: 1 },
+    });
     expect(first.created).toBe(true);
     expect(again.created).toBe(false);
     expect(again.message).toEqual(first.message);
     expect(ids(await sync().getPendingMessages('kai'))).toEqual([id]);
+    // The same id for another message: another recipient, another payload, priority or type.
     await expect(
       sync().share({ id, sourceAgent: 'nova', targetAgent: 'dexter', context: {} }),
     ).rejects.toMatchObject({ status: 409 });
+    for (const change of [{ context: { n: 2, m: 2 } }, { priority: 'high' as const }, { type: 'other' }]) {
+      await expect(
+        sync().share({ id, sourceAgent: 'nova', targetAgent: 'kai', context: { n: 1, m: 2 }, ...change }),
+      ).rejects.toMatchObject({ status: 409 });
+    }
+    expect(ids(await sync().getPendingMessages('kai'))).toEqual([id]);
     await sync().acknowledge(id, 'kai');
   });
 
