@@ -146,6 +146,10 @@ export class EnvironmentVariables {
   @IntegerBetween(1, 10000)
   BRAIN_MAX_WAITERS = 200;
 
+  /** An event stream (`GET /v1/agents/{id}/events`) sends a comment line this often, so proxies keep it open. */
+  @IntegerBetween(50, 60000)
+  BRAIN_SSE_KEEPALIVE_MS = 15000;
+
   /** Open MCP sessions (/mcp) on this replica, all agents together; beyond it a new session answers 429. */
   @IntegerBetween(1, 100000)
   BRAIN_MCP_MAX_SESSIONS = 1000;

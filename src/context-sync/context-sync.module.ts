@@ -5,6 +5,7 @@ import { ArchiveHealthIndicator } from './archive.health';
 import { ArchiverService } from './archiver.service';
 import { ContextSyncMetrics } from './context-sync.metrics';
 import { ContextSyncService } from './context-sync.service';
+import { EventStreamService } from './event-stream.service';
 import { LongPollService } from './long-poll.service';
 import { MailboxStatsService } from './mailbox-stats.service';
 import { MailboxRepository } from './mailbox.repository';
@@ -19,12 +20,20 @@ import { ThroughputSampler } from './throughput.sampler';
     LongPollService,
     ArchiverService,
     ContextSyncService,
+    EventStreamService,
     ContextSyncMetrics,
     RetentionJob,
     ArchiveHealthIndicator,
     MailboxStatsService,
     ThroughputSampler,
   ],
-  exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator, MailboxStatsService, ThroughputSampler],
+  exports: [
+    ContextSyncService,
+    EventStreamService,
+    RetentionJob,
+    ArchiveHealthIndicator,
+    MailboxStatsService,
+    ThroughputSampler,
+  ],
 })
 export class ContextSyncModule {}
