@@ -67,6 +67,11 @@ export class EventStreamService implements BeforeApplicationShutdown {
     return this.open.size;
   }
 
+  /** Streams waiting for their client to take what was written (reading nothing more meanwhile). */
+  get waitingForClients(): number {
+    return [...this.open].filter((stream) => stream.waitingForClient).length;
+  }
+
   /** Before the HTTP server closes: every stream ends now, telling its client to reconnect (to another replica). */
   beforeApplicationShutdown(): void {
     for (const stream of this.open) stream.stop();
@@ -94,8 +99,7 @@ export class EventStream {
   /** Peek mode: ids pushed on this connection and still pending, so each is pushed once per connection. */
   private readonly sent = new Set<string>();
   private stopped = false;
-  private wakeStop: () => void = () => undefined;
-  private readonly stopping = new Promise<void>((resolve) => (this.wakeStop = resolve));
+  waitingForClient = false;
 
   constructor(
     readonly agentId: string,
@@ -108,7 +112,7 @@ export class EventStream {
 
   stop(): void {
     this.stopped = true;
-    this.wakeStop();
+    this.watch.wake();
   }
 
   /** Streams until the client goes away or the replica shuts down; never rejects. */
@@ -134,12 +138,16 @@ export class EventStream {
       // The watch listens since `start`: a publish after this read wakes it, so nothing falls between the two.
       const batch = await this.service.read(this.agentId, this.options);
       const fresh = this.options.consumer === undefined ? this.unsent(batch) : batch;
-      if (fresh.length > 0 && !this.stopped) await sink.messages(fresh);
+      if (fresh.length > 0 && !this.stopped) {
+        this.waitingForClient = true;
+        await sink.messages(fresh);
+        this.waitingForClient = false;
+      }
       // A full lease batch may have more behind it; a peek batch full of what was sent waits for acknowledgements.
       const more = fresh.length > 0 && batch.length === EVENT_BATCH;
       if (!more) {
         const remaining = keepAliveAt - Date.now();
-        if (remaining > 0) await Promise.race([this.watch.next(remaining), this.stopping]);
+        if (remaining > 0) await this.watch.next(remaining);
       }
       if (Date.now() >= keepAliveAt && !this.stopped) {
         await sink.keepAlive();

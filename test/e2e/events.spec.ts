@@ -1,6 +1,8 @@
-import { EventStreamService } from '../../src/context-sync/event-stream.service';
+import * as http from 'node:http';
+import { EVENT_BATCH, EventStreamService } from '../../src/context-sync/event-stream.service';
 import { LongPollService } from '../../src/context-sync/long-poll.service';
-import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
+import { AppProcess } from '../support/app-process';
+import { ADMIN_TOKEN, newTestEnvironment, TestEnvironment, waitFor } from '../support/test-environment';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
 import { SseReader } from './sse-reader';
 
@@ -234,7 +236,7 @@ describe('event streams: GET /v1/agents/{id}/events (e2e)', () => {
     beforeAll(async () => {
       brain = await startBrain('sse-limit', {
         env: { BRAIN_MAX_WAITERS: '2' },
-        agents: ['s1', 's2', 'poller', 'extra'],
+        agents: ['s1', 's2', 'poller', 'extra', 'slow'],
       });
     });
 
@@ -260,6 +262,76 @@ describe('event streams: GET /v1/agents/{id}/events (e2e)', () => {
       expect(next.isEnded).toBe(false);
       await client.post('/v1/messages', token.s1, { targetAgent: 'poller', context: {} });
       expect((await poll).status).toBe(200);
+    });
+    it('stops reading for a client that does not read: one batch in memory, not a growing buffer', async () => {
+      const { client, token, app } = brain;
+      const total = 400;
+      const filler = 'x'.repeat(60_000);
+      for (let i = 0; i < total; i++) await send(client, token.s1, 'slow', { context: { i, filler } });
+      const url = new URL(`${client.url}/v1/agents/slow/events?consumer=stuck`);
+      const request = http.get(url, { headers: { authorization: `Bearer ${token.slow}` } });
+      try {
+        const response = await new Promise<http.IncomingMessage>((resolve) =>
+          request.once('response', resolve),
+        );
+        expect(response.statusCode).toBe(200);
+        // Never read: the socket's buffers fill and the stream must stop there.
+        response.pause();
+        const streams = app.get(EventStreamService);
+        await waitFor(() => streams.waitingForClients === 1, 'the stream waiting for its client');
+        const available = await client.get('/v1/agents/slow/messages?consumer=other&count=1000', token.slow);
+        const leased = total - available.body.items.length;
+        console.log(
+          `a client that does not read took ${leased} of ${total} messages of 60 KB (the rest stayed available)`,
+        );
+        expect(leased).toBeLessThanOrEqual(EVENT_BATCH);
+        expect(streams.waitingForClients).toBe(1);
+      } finally {
+        request.destroy();
+      }
+    });
+  });
+
+  describe('SIGTERM', () => {
+    let environment: TestEnvironment;
+    let app: AppProcess | undefined;
+
+    beforeAll(() => {
+      environment = newTestEnvironment('sse-sigterm');
+    });
+
+    afterAll(async () => {
+      await app?.kill();
+      await environment?.dispose();
+    });
+
+    it('ends every stream at once, telling its client to reconnect, and the process exits without waiting for them', async () => {
+      app = await AppProcess.start({ env: environment.env });
+      const client = new BrainClient(app.url);
+      const token = await client.register(ADMIN_TOKEN, 'listener');
+      const streams = [
+        await open(client, '/v1/agents/listener/events', token),
+        await open(client, '/v1/agents/listener/events?consumer=c1', token),
+      ];
+      const id = await send(client, ADMIN_TOKEN, 'listener', { sourceAgent: 'listener' });
+      for (const stream of streams) await stream.waitForMessage(id);
+
+      const signalledAt = Date.now();
+      app.send('SIGTERM');
+      await Promise.all(streams.map((stream) => stream.ended));
+      const endedMs = Date.now() - signalledAt;
+      const exit = await app.exited;
+      console.log(
+        `SIGTERM: streams ended after ${endedMs} ms, the process exited after ${exit.at - signalledAt} ms`,
+      );
+      expect(endedMs).toBeLessThan(3000);
+      expect(exit.at - signalledAt).toBeLessThan(10000);
+      expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+      for (const stream of streams) expect(stream.events.at(-1)?.comment).toBe('shutting down, reconnect');
+      // The request log still has a line for each stream, written when it ended.
+      // (The child's last output may arrive just after its exit.)
+      const logged = () => app!.output.match(/"url":"\/v1\/agents\/listener\/events[^"]*"/g) ?? [];
+      await waitFor(() => logged().length >= 2, 'a request log line for each stream', 5000);
     });
   });
 });
