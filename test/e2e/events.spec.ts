@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { Redis } from 'ioredis';
 import { EVENT_BATCH, EventStreamService } from '../../src/context-sync/event-stream.service';
 import { LongPollService } from '../../src/context-sync/long-poll.service';
 import { AppProcess } from '../support/app-process';
@@ -288,6 +289,49 @@ describe('event streams: GET /v1/agents/{id}/events (e2e)', () => {
         expect(streams.waitingForClients).toBe(1);
       } finally {
         request.destroy();
+      }
+    });
+  });
+
+  describe('500 open streams on one replica', () => {
+    let brain: TestBrain;
+    const agents = Array.from({ length: 50 }, (_, i) => `many-${i}`);
+
+    beforeAll(async () => {
+      brain = await startBrain('sse-many', {
+        env: { BRAIN_MAX_WAITERS: '600' },
+        agents: ['sender', ...agents],
+      });
+    });
+
+    afterAll(() => brain?.close());
+
+    it('hold no Redis connection each and all receive a broadcast', async () => {
+      const { client, token, app } = brain;
+      const connect = jest.spyOn(Redis.prototype, 'connect');
+      try {
+        global.gc?.();
+        const heapBefore = process.memoryUsage().heapUsed;
+        const streams = await Promise.all(
+          Array.from({ length: 500 }, (_, i) => agents[i % agents.length]).map((agent) =>
+            open(client, `/v1/agents/${agent}/events`, token[agent]),
+          ),
+        );
+        expect(app.get(EventStreamService).streams).toBe(500);
+        const heapAfter = process.memoryUsage().heapUsed;
+        const started = Date.now();
+        const id = (await client.post('/v1/broadcasts', token.sender, { context: { all: true } })).body.id;
+        await Promise.all(streams.map((stream) => stream.waitForMessage(id, 0, 20000)));
+        const opened = connect.mock.contexts.filter(
+          (redis) => !/\(refresher\)/.test(String((redis as Redis).options.connectionName)),
+        ).length;
+        console.log(
+          `500 streams: ${opened} Redis connection(s) opened for them, heap +${Math.round((heapAfter - heapBefore) / 1024)} KB ` +
+            `(server and test client in one process), broadcast on all 500 after ${Date.now() - started} ms`,
+        );
+        expect(opened).toBeLessThanOrEqual(5);
+      } finally {
+        connect.mockRestore();
       }
     });
   });
