@@ -8,6 +8,7 @@ import { AccessPolicy } from './access.policy';
 import { BrainAgentRunner } from './agent-worker/brain-agent-runner.service';
 import { AgentsController } from './agents.controller';
 import { BrainAI } from './brain-ai.service';
+import { EventsController } from './events.controller';
 import { MemoriesController } from './memories.controller';
 import { MessagesController } from './messages.controller';
 import { MonitoringController } from './monitoring.controller';
@@ -22,6 +23,7 @@ import { OperationsController } from './operations.controller';
   controllers: [
     AgentsController,
     MessagesController,
+    EventsController,
     MemoriesController,
     OperationsController,
     MonitoringController,

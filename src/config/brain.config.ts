@@ -47,6 +47,7 @@ export function toBrainConfig(env: EnvironmentVariables) {
       prefix: env.BRAIN_REDIS_PREFIX,
       commandTimeoutMs: env.BRAIN_REDIS_COMMAND_TIMEOUT_MS,
       maxWaiters: env.BRAIN_MAX_WAITERS,
+      eventKeepAliveMs: env.BRAIN_SSE_KEEPALIVE_MS,
     },
     database: { url: env.DATABASE_URL },
     messages: {

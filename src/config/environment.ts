@@ -142,9 +142,13 @@ export class EnvironmentVariables {
   @IntegerBetween(50, 60000)
   BRAIN_REDIS_COMMAND_TIMEOUT_MS = 2000;
 
-  /** How many long polls (`wait`) may block at once; each holds its own Redis connection. */
+  /** How many long polls (`wait`) and event streams may wait at once per replica (429 beyond); they share one subscriber. */
   @IntegerBetween(1, 10000)
   BRAIN_MAX_WAITERS = 200;
+
+  /** An event stream (`GET /v1/agents/{id}/events`) sends a comment line this often, so proxies keep it open. */
+  @IntegerBetween(50, 60000)
+  BRAIN_SSE_KEEPALIVE_MS = 15000;
 
   /** Open MCP sessions (/mcp) on this replica, all agents together; beyond it a new session answers 429. */
   @IntegerBetween(1, 100000)

@@ -9,6 +9,7 @@ import { ArchiverService } from './archiver.service';
 import { ContextSyncMetrics } from './context-sync.metrics';
 import { ContextSyncService } from './context-sync.service';
 import { DeadLettersService } from './dead-letters.service';
+import { EventStreamService } from './event-stream.service';
 import { InboxService } from './inbox.service';
 import { LongPollService } from './long-poll.service';
 import { MailboxCountersRepository } from './mailbox-counters.repository';
@@ -44,12 +45,20 @@ import { ThroughputSampler } from './throughput.sampler';
     DeadLettersService,
     MaintenanceService,
     ContextSyncService,
+    EventStreamService,
     ContextSyncMetrics,
     RetentionJob,
     ArchiveHealthIndicator,
     MailboxStatsService,
     ThroughputSampler,
   ],
-  exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator, MailboxStatsService, ThroughputSampler],
+  exports: [
+    ContextSyncService,
+    EventStreamService,
+    RetentionJob,
+    ArchiveHealthIndicator,
+    MailboxStatsService,
+    ThroughputSampler,
+  ],
 })
 export class ContextSyncModule {}

@@ -22,6 +22,8 @@ export interface Watch {
    * broadcast), after at most `timeoutMs` (and RECHECK_MS), or at once on shutdown. The caller then reads again.
    */
   next(timeoutMs: number): Promise<void>;
+  /** Ends the current (or next) `next` at once: its waiter has something else to do (an event stream closing). */
+  wake(): void;
   close(): void;
 }
 

@@ -53,6 +53,26 @@ export class BrainClient {
     return { status: response.status, body: body as T, headers: response.headers };
   }
 
+  /**
+   * Opens a streaming answer (Server-Sent Events): checks its status and content type against the document and
+   * returns the response with its body unread. An answer that is not a stream is read and checked whole instead.
+   */
+  async stream(path: string, token?: string, headers: Record<string, string> = {}, signal?: AbortSignal) {
+    const all: Record<string, string> = { ...headers };
+    if (token) all.authorization = `Bearer ${token}`;
+    const response = await fetch(`${this.url}${path}`, { headers: all, signal });
+    const contentType = response.headers.get('content-type');
+    const streaming = response.status === 200 && /^text\/event-stream/.test(contentType ?? '');
+    let body: unknown = '';
+    if (!streaming) {
+      const text = await response.text();
+      body = text ? JSON.parse(text) : undefined;
+    }
+    const problem = (await documentOf(this.url)).check('GET', path, response.status, contentType, body);
+    if (problem) throw new Error(`the answer does not match /docs-json: ${problem}`);
+    return { response, status: response.status, body, headers: response.headers };
+  }
+
   get<T = any>(path: string, token?: string, headers?: Record<string, string>) {
     return this.request<T>('GET', path, { token, headers });
   }

@@ -12,6 +12,7 @@ const CONTRACT_ROUTES = [
   'post /v1/messages',
   'post /v1/broadcasts',
   'get /v1/agents/{id}/messages',
+  'get /v1/agents/{id}/events',
   'post /v1/messages/{messageId}/ack',
   'post /v1/agents/{id}/acks',
   'get /v1/messages/{messageId}',
@@ -157,6 +158,10 @@ describe('OpenAPI document (e2e)', () => {
       expect.arrayContaining(['200', '201', '404']),
     );
     expect(op('delete /v1/data').responses['204']).toBeDefined();
+    const events = op('get /v1/agents/{id}/events');
+    expect(Object.keys(events.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(events.responses['200'].description).toMatch(/event: message/);
+    expect(events.description).toMatch(/Last-Event-ID/);
     expect(op('delete /v1/data').parameters).toEqual(
       expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'X-Confirm', required: true })]),
     );
