@@ -14,7 +14,7 @@ const HEADER =
 export async function renderClientTypes(document: OpenAPIObject): Promise<string> {
   // openapi-typescript is ESM only; Node 20.19+ loads it through require().
   const { default: openapiTS, astToString } = await import('openapi-typescript');
-  const nodes = await openapiTS(document as never, { alphabetize: true });
+  const nodes = await openapiTS(document as never, { alphabetize: true, defaultNonNullable: false });
   return HEADER + astToString(nodes);
 }
 

@@ -59,9 +59,12 @@ export interface ConsumerClient extends LeaseReader, AckSink {
 
 const POLL_RETRY = retryPolicy({ maxAttempts: Number.MAX_SAFE_INTEGER, baseDelayMs: 100, maxDelayMs: 2000 });
 
-/** Fastify's answer for a route the server does not have (contract v1.1 routes on an older server). */
-const isMissingRoute = (error: unknown): boolean =>
-  error instanceof NotFoundError && /^Route \w+:/.test(error.message);
+/**
+ * The answer for a route the server does not have (contract v1.1 routes on an older server): Nest's `Cannot POST
+ * /path`, or Fastify's own `Route POST:/path not found`; a missing message names the message instead.
+ */
+export const isMissingRoute = (error: unknown): boolean =>
+  error instanceof NotFoundError && /^(Cannot [A-Z]+ \/|Route [A-Z]+:\/)/.test(error.message);
 
 export class Consumer implements ConsumerHandle {
   readonly stats: ConsumerStats = { handled: 0, failed: 0, acknowledged: 0, skippedRedeliveries: 0 };

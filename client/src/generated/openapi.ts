@@ -960,7 +960,7 @@ export interface components {
              * @default medium
              * @enum {string}
              */
-            priority: "critical" | "high" | "medium" | "low";
+            priority?: "critical" | "high" | "medium" | "low";
             /**
              * @description the sender: must be the calling agent if given; required when the admin publishes
              * @example nova
@@ -988,7 +988,7 @@ export interface components {
              * @default medium
              * @enum {string}
              */
-            priority: "critical" | "high" | "medium" | "low";
+            priority?: "critical" | "high" | "medium" | "low";
             /**
              * @description the sender: must be the calling agent if given; required when the admin publishes
              * @example nova
@@ -1059,7 +1059,7 @@ export interface components {
              * @default shared
              * @enum {string}
              */
-            visibility: "shared" | "private";
+            visibility?: "shared" | "private";
         };
         TagCountResponse: {
             /** @example 4 */
