@@ -209,6 +209,7 @@ describe('@brain/client (e2e)', () => {
       controller.abort();
       let stopped = false;
       void handle.stopped.then(() => (stopped = true));
+      // What must not happen (stopping before the handlers finish) has no event to await: give it a moment.
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(stopped).toBe(false);
       release();

@@ -87,7 +87,16 @@ export class Consumer implements ConsumerHandle {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new RangeError(`concurrency must be an integer >= 1, got ${concurrency}`);
     }
-    this.source = new LongPollSource(client, options.agentId, options.consumer, options.waitMs ?? 10000);
+    const waitMs = options.waitMs ?? 10000;
+    // Out of the contract's ranges the server answers 400 forever: refuse at once rather than retry in a loop.
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > 30000) {
+      throw new RangeError(`waitMs must be an integer in 0..30000, got ${waitMs}`);
+    }
+    const count = options.count ?? concurrency;
+    if (!Number.isInteger(count) || count < 1 || count > 1000) {
+      throw new RangeError(`count must be an integer in 1..1000, got ${count}`);
+    }
+    this.source = new LongPollSource(client, options.agentId, options.consumer, waitMs);
     this.acks = new AckBatcher(
       client,
       options.agentId,
