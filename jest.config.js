@@ -7,11 +7,14 @@ const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': tsJest },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // The client's source, as `import { BrainClient } from '@brain/client'` (tsconfig.json's paths say the same).
+  moduleNameMapper: { '^@brain/client$': '<rootDir>/client/src/index.ts' },
 };
 
 module.exports = {
   projects: [
     { ...common, displayName: 'unit', rootDir: 'src', testRegex: '.*\\.spec\\.ts$' },
+    { ...common, displayName: 'client', rootDir: 'client/src', testRegex: '.*\\.spec\\.ts$' },
     {
       ...common,
       displayName: 'integration',

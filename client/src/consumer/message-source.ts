@@ -1,0 +1,34 @@
+import type { ContextMessage } from '../types';
+
+/**
+ * Where a consumer's messages come from. Long polls today; an SSE source (`GET /v1/agents/{id}/events` with
+ * `Last-Event-ID`) plugs in here once the server offers it, chosen only when that route answers 200 text/event-stream.
+ */
+export interface MessageSource {
+  /** Up to `max` messages leased to this consumer; resolves empty when none came in time. Rejects when `signal` aborts. */
+  next(max: number, signal: AbortSignal): Promise<ContextMessage[]>;
+}
+
+export interface LeaseReader {
+  pending(
+    agentId: string,
+    query: { consumer: string; count: number; wait: number },
+    options: { signal: AbortSignal },
+  ): Promise<{ items: ContextMessage[] }>;
+}
+
+/** `GET /v1/agents/{id}/messages?consumer=&count=&wait=`: lease mode, held open up to `waitMs` when nothing is pending. */
+export class LongPollSource implements MessageSource {
+  constructor(
+    private readonly client: LeaseReader,
+    private readonly agentId: string,
+    private readonly consumer: string,
+    private readonly waitMs: number,
+  ) {}
+
+  async next(max: number, signal: AbortSignal): Promise<ContextMessage[]> {
+    const query = { consumer: this.consumer, count: max, wait: this.waitMs };
+    const { items } = await this.client.pending(this.agentId, query, { signal });
+    return items;
+  }
+}
