@@ -192,6 +192,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/agents/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Push: pending and then new messages as Server-Sent Events (that agent, or the admin)
+         * @description Messages still need acknowledging (any ack route); an acknowledged message is never pushed again.
+         *
+         *     **Without `consumer` (peek)** nothing is leased: each pending message is pushed once per connection, and a reconnect starts again from everything unacknowledged. At most 100 unacknowledged messages are in flight: further ones follow as those are acknowledged (within ~2 s).
+         *
+         *     **With `consumer`** it is a lease consumer exactly like `GET …/messages?consumer=`: each message is leased to it as it is pushed; one not acknowledged within BRAIN_VISIBILITY_TIMEOUT_MS is pushed again (to whichever consumer reads first) with a higher `deliveryCount`.
+         *
+         *     **Reconnecting** (`Last-Event-ID` may be sent; Brain needs nothing from it, because the consumer group in Redis remembers what each consumer holds): every message published while disconnected arrives; a message this consumer holds under an unexpired lease, whether or not the client received it before the connection dropped, is pushed again only when its lease expires.
+         *
+         *     Streams count against BRAIN_MAX_WAITERS together with long polls: beyond it 429 with Retry-After. Brain reads at most 100 messages at a time and reads more only once the client has taken them.
+         */
+        get: operations["Events_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agents/{id}/history": {
         parameters: {
             query?: never;
@@ -2295,6 +2323,135 @@ export interface operations {
             };
         };
     };
+    Events_events: {
+        parameters: {
+            query?: {
+                /** @description lease mode: the consumer name of this replica of the agent. Without it the call is a peek that changes nothing. */
+                consumer?: string;
+                /** @description only messages of this priority */
+                priority?: "critical" | "high" | "medium" | "low";
+            };
+            header?: {
+                /** @description sent by EventSource on reconnect; accepted, and not needed (see above) */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description the recipient; must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast' */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events. Each message: `id: <message id>`, `event: message`, `data: <ContextMessage JSON, the same object as in GET …/messages>`, then an empty line. First every pending message in the pending order, then new ones as they arrive. A comment line (`: keep-alive`) every BRAIN_SSE_KEEPALIVE_MS (15 s). When the replica shuts down the stream ends with `: shutting down` and the client reconnects (EventSource does so by itself). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description invalid input: the message names the field (unknown fields, bad ids, out-of-range numbers, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "targetAgent must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no bearer token, or one that is not valid (any more) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "a valid bearer token is required (Authorization: Bearer <token>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the caller may not act for this agent (or as this sourceAgent), or the route is admin only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "error": "Forbidden",
+                     *       "message": "agent 'nova' may not act as agent 'dexter'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the agent or message does not exist (or, for messages, is not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "agent 'zed' is not registered"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the agent exceeded BRAIN_RATE_LIMIT_PER_MINUTE, too many long polls wait at once (BRAIN_MAX_WAITERS), or too many failed authentications came from this address; see the Retry-After header (seconds) */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "agent 'nova' exceeded its limit of 6000 requests per minute; retry after 12 s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Redis (or, for registry and memory routes, Postgres) is unavailable; nothing was half-written */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "redis is unavailable, try again"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     Memories_history: {
         parameters: {
             query?: {
@@ -2668,7 +2825,7 @@ export interface operations {
                 count?: number;
                 /** @description only messages of this priority */
                 priority?: "critical" | "high" | "medium" | "low";
-                /** @description long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives */
+                /** @description long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives. While BRAIN_MAX_WAITERS requests already wait on the replica, 429 with Retry-After instead of waiting. */
                 wait?: number;
             };
             header?: never;
