@@ -105,10 +105,20 @@ describe('ContextSync metrics on /metrics (e2e)', () => {
   it('exports Redis memory and the last readiness answer for the alerts', async () => {
     expect((await fetch(`${client.url}/health/ready`)).status).toBe(200);
     const body = await scrape();
+    // One series per master: the Redis of REDIS_URL, or every master of REDIS_CLUSTER_NODES.
+    const cluster = brain.environment.config.redis.clusterNodes;
     const redis = new URL(brain.environment.config.redis.url);
-    const node = `${redis.hostname}:${redis.port || '6379'}`;
-    expect(sample(body, `brain_redis_memory_used_bytes{node="${node}"}`)).toBeGreaterThan(0);
-    expect(sample(body, `brain_redis_memory_max_bytes{node="${node}"}`)).toBeGreaterThanOrEqual(0);
+    const nodes = cluster
+      ? cluster.map(({ host, port }) => `${host}:${port}`)
+      : [`${redis.hostname}:${redis.port || '6379'}`];
+    const masters = nodes.filter(
+      (node) => sample(body, `brain_redis_memory_used_bytes{node="${node}"}`) !== undefined,
+    );
+    expect(masters.length).toBeGreaterThan(0);
+    for (const node of masters) {
+      expect(sample(body, `brain_redis_memory_used_bytes{node="${node}"}`)).toBeGreaterThan(0);
+      expect(sample(body, `brain_redis_memory_max_bytes{node="${node}"}`)).toBeGreaterThanOrEqual(0);
+    }
     expect(sample(body, 'brain_ready')).toBe(1);
     expect(sample(body, 'brain_archive_lag')).toBeGreaterThanOrEqual(0);
   });
