@@ -10,6 +10,8 @@ import { ContextSyncMetrics } from './context-sync.metrics';
 import { ContextSyncService } from './context-sync.service';
 import { DeadLettersService } from './dead-letters.service';
 import { InboxService } from './inbox.service';
+import { LeaseRepository } from './lease.repository';
+import { LeaseService } from './lease.service';
 import { LongPollService } from './long-poll.service';
 import { MailboxCountersRepository } from './mailbox-counters.repository';
 import { MailboxStatsService } from './mailbox-stats.service';
@@ -49,6 +51,8 @@ import { ThroughputSampler } from './throughput.sampler';
     ArchiveHealthIndicator,
     MailboxStatsService,
     ThroughputSampler,
+    LeaseRepository,
+    LeaseService,
   ],
   exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator, MailboxStatsService, ThroughputSampler],
 })
