@@ -13,6 +13,7 @@ const CONTRACT_ROUTES = [
   'post /v1/broadcasts',
   'get /v1/agents/{id}/messages',
   'post /v1/messages/{messageId}/ack',
+  'post /v1/messages/{messageId}/lease',
   'post /v1/agents/{id}/acks',
   'get /v1/messages/{messageId}',
   'get /v1/agents/{id}/dead-letters',
@@ -162,7 +163,17 @@ describe('OpenAPI document (e2e)', () => {
     );
     const message = document.components.schemas.ContextMessageResponse;
     expect(Object.keys(message.properties).sort()).toEqual(
-      ['deliveryCount', 'fromAgent', 'id', 'payload', 'priority', 'timestamp', 'toAgent', 'type'].sort(),
+      [
+        'deliveryCount',
+        'expiresAt',
+        'fromAgent',
+        'id',
+        'payload',
+        'priority',
+        'timestamp',
+        'toAgent',
+        'type',
+      ].sort(),
     );
     expect(message.properties.priority.enum).toEqual(['critical', 'high', 'medium', 'low']);
     const pending = op('get /v1/agents/{id}/messages').parameters as Json[];
