@@ -7,6 +7,7 @@ import {
   ContextMessage,
   ContextSyncStats,
   DeadLetter,
+  LeaseExtension,
   MessageStatus,
   PendingQuery,
   PublishResult,
@@ -170,6 +171,16 @@ export class BrainAI {
 
   async acknowledgeMany(agentId: string, ids: string[]): Promise<number> {
     return this.contextSync.acknowledgeMany(agentId, ids);
+  }
+
+  /** Keeps a leased message with `consumer` for `extendMs` from now (long work outliving the visibility timeout). */
+  async extendLease(
+    messageId: string,
+    agentId: string,
+    consumer: string,
+    extendMs: number,
+  ): Promise<LeaseExtension> {
+    return this.contextSync.extendLease(messageId, agentId, consumer, extendMs);
   }
 
   async getMessage(

@@ -7,6 +7,7 @@ import { PublishResult } from '../context-sync/context-message';
 import { AccessPolicy } from './access.policy';
 import { BrainAI } from './brain-ai.service';
 import { ApiErrors } from './dto/error.dto';
+import { ExtendLeaseRequest, LeaseResponse } from './dto/lease.dto';
 import {
   AcknowledgedCountResponse,
   AcknowledgeManyRequest,
@@ -115,6 +116,27 @@ export class MessagesController {
   ): Promise<AcknowledgementResponse> {
     const agentId = this.access.recipientOf(caller, body.agentId);
     return toAcknowledgementResponse(await this.brain.acknowledge(messageId, agentId));
+  }
+
+  @Post('messages/:messageId/lease')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Keep a leased message from the agent’s other consumers for extendMs from now (the consumer holding it)',
+    description:
+      'For work that outlives BRAIN_VISIBILITY_TIMEOUT_MS. Not acknowledged by leasedUntil, it is handed out again. ' +
+      '409 if another consumer of the agent holds it now; 404 if this consumer does not hold it.',
+  })
+  @ApiMessageIdParam()
+  @ApiOkResponse({ type: LeaseResponse })
+  @ApiErrors(400, 403, 404, 409)
+  async extendLease(
+    @Caller() caller: Principal,
+    @Param('messageId', MessageIdPipe) messageId: string,
+    @Body() body: ExtendLeaseRequest,
+  ): Promise<LeaseResponse> {
+    const agentId = this.access.recipientOf(caller, body.agentId);
+    return this.brain.extendLease(messageId, agentId, body.consumer, body.extendMs);
   }
 
   @Post('agents/:id/acks')

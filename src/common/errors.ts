@@ -53,6 +53,22 @@ export class AlreadyAcknowledgedError extends BrainError {
   }
 }
 
+/** A lease extension asked by a consumer that does not hold the message (nobody leased it, or its lease ran out). */
+export class LeaseNotHeldError extends BrainError {
+  readonly status = 404;
+  constructor(messageId: string, consumer: string, agentId: string) {
+    super(`message '${messageId}' is not leased to consumer '${consumer}' of agent '${agentId}'`);
+  }
+}
+
+/** Another consumer of the agent holds the message now: only it may extend the lease. */
+export class LeaseHeldByOtherError extends BrainError {
+  readonly status = 409;
+  constructor(messageId: string, consumer: string, agentId: string) {
+    super(`message '${messageId}' is leased to another consumer of agent '${agentId}' than '${consumer}'`);
+  }
+}
+
 export class ForbiddenActionError extends BrainError {
   readonly status = 403;
 }

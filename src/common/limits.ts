@@ -28,3 +28,6 @@ export const MAX_AGENT_NAME_LENGTH = 128;
 export const MAX_AGENT_DESCRIPTION_LENGTH = 1024;
 export const MAX_CAPABILITIES = 64;
 export const MAX_CAPABILITY_LENGTH = 64;
+
+/** `POST /v1/messages/{id}/lease`: the longest a consumer may keep a message in one extension (an hour). */
+export const MAX_LEASE_EXTENSION_MS = 3_600_000;

@@ -86,6 +86,7 @@ export class AgentRegistryRepository {
       broadcast.dead,
       broadcast.deadIndex,
       broadcast.counters,
+      broadcast.leases,
     );
     await this.redis.del(
       ...direct.streams,
@@ -96,6 +97,7 @@ export class AgentRegistryRepository {
       direct.dead,
       direct.deadIndex,
       direct.counters,
+      direct.leases,
     );
     await this.redis.srem(this.keys.agentRegistry(), agentId);
   }

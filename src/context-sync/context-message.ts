@@ -17,6 +17,8 @@ export interface ContextMessage {
   type: string | null;
   /** How many times the message has been handed to a consumer (lease mode); 0 if never. */
   deliveryCount: number;
+  /** ISO-8601: when it stops being pending for anyone (ttlSeconds); null without a TTL. */
+  expiresAt: string | null;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface MessageStatus {
   acknowledgedBy: string[];
   pendingFor: string[];
   deadLetteredFor: string[];
-  /** Past its ttlSeconds (always false until per-message TTLs exist). */
+  /** Past its ttlSeconds: pending for nobody (history keeps it). */
   expired: boolean;
 }
 
@@ -50,6 +52,8 @@ export interface ShareRequest {
   type?: string | null;
   /** Client-chosen id (uuid) for idempotent publish; generated when absent. */
   id?: string;
+  /** 1..BRAIN_RETENTION_HOURS × 3600: after it the message is pending for nobody. */
+  ttlSeconds?: number;
 }
 
 export interface BroadcastRequest {
@@ -58,6 +62,7 @@ export interface BroadcastRequest {
   priority?: Priority;
   type?: string | null;
   id?: string;
+  ttlSeconds?: number;
 }
 
 /** `created` is false when the id had been published before: the original message is returned. */
@@ -81,6 +86,14 @@ export interface Acknowledgement {
   agentId: string;
   acknowledged: true;
   acknowledgedAt: string;
+}
+
+/** A lease held past the visibility timeout (POST /v1/messages/{id}/lease). */
+export interface LeaseExtension {
+  id: string;
+  consumer: string;
+  /** ISO-8601: the message stays with this consumer until then. */
+  leasedUntil: string;
 }
 
 export interface ContextSyncStats {

@@ -11,6 +11,8 @@ import { ContextSyncService } from './context-sync.service';
 import { DeadLettersService } from './dead-letters.service';
 import { EventStreamService } from './event-stream.service';
 import { InboxService } from './inbox.service';
+import { LeaseRepository } from './lease.repository';
+import { LeaseService } from './lease.service';
 import { LongPollService } from './long-poll.service';
 import { MailboxCountersRepository } from './mailbox-counters.repository';
 import { MailboxStatsService } from './mailbox-stats.service';
@@ -51,6 +53,8 @@ import { ThroughputSampler } from './throughput.sampler';
     ArchiveHealthIndicator,
     MailboxStatsService,
     ThroughputSampler,
+    LeaseRepository,
+    LeaseService,
   ],
   exports: [
     ContextSyncService,

@@ -9,6 +9,7 @@ import {
   ContextMessage,
   ContextSyncStats,
   DeadLetter,
+  LeaseExtension,
   PendingQuery,
   PublishResult,
   ShareRequest,
@@ -16,6 +17,7 @@ import {
 import { checkAgentId } from './context-sync.rules';
 import { DeadLettersService } from './dead-letters.service';
 import { InboxService } from './inbox.service';
+import { LeaseService } from './lease.service';
 import { MailboxRepository } from './mailbox.repository';
 import { MaintenanceService } from './maintenance.service';
 import { MessagePublisherService } from './message-publisher.service';
@@ -37,6 +39,7 @@ export class ContextSyncService {
     private readonly statuses: MessageStatusService,
     private readonly deadLetters: DeadLettersService,
     private readonly maintenance: MaintenanceService,
+    private readonly leases: LeaseService,
   ) {}
 
   // ---- agents --------------------------------------------------------------------------------------------
@@ -96,6 +99,16 @@ export class ContextSyncService {
 
   acknowledgeMany(agentId: string, ids: string[]): Promise<number> {
     return this.inbox.acknowledgeMany(agentId, ids);
+  }
+
+  /** Keeps a leased message with `consumer` for `extendMs` from now, beyond BRAIN_VISIBILITY_TIMEOUT_MS. */
+  extendLease(
+    messageId: string,
+    agentId: string,
+    consumer: string,
+    extendMs: number,
+  ): Promise<LeaseExtension> {
+    return this.leases.extendLease(messageId, agentId, consumer, extendMs);
   }
 
   getMessage(messageId: string): Promise<MessageWithStatus> {

@@ -144,7 +144,7 @@ export class InboxService {
     consumer: string,
     limits: number[],
   ): Promise<{ candidates: Candidate[] }> {
-    const { entries, deadLettered } = await this.mailboxes.fetch(
+    const { entries, deadLettered, expired } = await this.mailboxes.fetch(
       { kind: mailbox, agentId },
       {
         mode,
@@ -157,6 +157,7 @@ export class InboxService {
     );
     if (mode === 'lease') this.syncMetrics.count(agentId, 'delivered', entries.length);
     this.syncMetrics.count(agentId, 'dead_lettered', deadLettered);
+    this.syncMetrics.count(agentId, 'expired', expired);
     return { candidates: entries.map((entry) => ({ entry, mailbox })) };
   }
 

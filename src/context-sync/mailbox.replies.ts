@@ -50,6 +50,8 @@ export interface FetchResult {
   newest: string[];
   /** Entries this call moved to the dead letters. */
   deadLettered: number;
+  /** Entries this call found past their TTL (settled for the recipient). */
+  expired: number;
 }
 
 /** requeued: pending again as `entryId`; missing: no such dead letter; acknowledged: the agent acknowledged it. */
@@ -59,7 +61,7 @@ export type RequeueOutcome =
   | { status: 'acknowledged' };
 
 /** One recipient's entry in an acked hash, decoded (see ACK_SENTINELS). */
-export type AckedState = 'acknowledged' | 'own-broadcast' | 'dead' | 'requeued';
+export type AckedState = 'acknowledged' | 'own-broadcast' | 'dead' | 'requeued' | 'expired';
 
 /** The counters one recipient's pending count is computed from (see the pending invariant in README.md). */
 export interface MailboxCounters {

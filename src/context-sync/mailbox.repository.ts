@@ -90,6 +90,8 @@ export class MailboxRepository {
       payload: string;
       timestampMs: number;
       priority: Priority;
+      /** Set only for a message with a TTL: a plain entry stays as small as before. */
+      expiresAtMs?: number;
     },
   ): Promise<PublishOutcome> {
     const keys = this.keys.mailbox(mailbox);
@@ -105,31 +107,37 @@ export class MailboxRepository {
       p,
       mailbox.kind,
       this.keys.wakeChannel(keys),
+      ...(message.expiresAtMs === undefined ? [] : [ENTRY_FIELDS.expiresAtMs, message.expiresAtMs]),
     ]);
     return status === PublishStatus.Duplicate ? { status, location: parseLocation(location!) } : { status };
   }
 
   async fetch(mailbox: Mailbox, options: FetchOptions): Promise<FetchResult> {
     const keys = this.keys.mailbox(mailbox);
-    const scriptKeys = [...keys.streams, keys.acked, keys.cursor, keys.dead, keys.counters, keys.deadIndex];
-    const [entries, newest, deadLettered] = await runScript<[RawPending[], string[], number]>(
-      this.redis,
-      'fetch',
-      scriptKeys,
-      [
-        options.mode,
-        keys.group,
-        options.consumer,
-        options.visibilityMs,
-        options.maxDeliveries,
-        options.nowMs,
-        ...options.limits,
-        GROUPS.archive,
-        // Where the recipient's group starts again if the stream lost it: everything in a direct stream is addressed
-        // to the recipient; of a broadcast stream, only what comes after.
-        mailbox.kind === 'direct' ? '0' : '$',
-      ],
-    );
+    const scriptKeys = [
+      ...keys.streams,
+      keys.acked,
+      keys.cursor,
+      keys.dead,
+      keys.counters,
+      keys.deadIndex,
+      keys.leases,
+    ];
+    const [entries, newest, deadLettered, expired] = await runScript<
+      [RawPending[], string[], number, number]
+    >(this.redis, 'fetch', scriptKeys, [
+      options.mode,
+      keys.group,
+      options.consumer,
+      options.visibilityMs,
+      options.maxDeliveries,
+      options.nowMs,
+      ...options.limits,
+      GROUPS.archive,
+      // Where the recipient's group starts again if the stream lost it: everything in a direct stream is addressed
+      // to the recipient; of a broadcast stream, only what comes after.
+      mailbox.kind === 'direct' ? '0' : '$',
+    ]);
     return {
       entries: entries.map(([p, entryId, deliveryCount, flat]) => ({
         priority: priorityAt(p),
@@ -139,6 +147,7 @@ export class MailboxRepository {
       })),
       newest,
       deadLettered,
+      expired,
     };
   }
 
@@ -190,6 +199,7 @@ export class MailboxRepository {
     if (/^\d+$/.test(value)) return 'acknowledged';
     if (value === ACK_SENTINELS.dead) return 'dead';
     if (value === ACK_SENTINELS.requeued) return 'requeued';
+    if (value === ACK_SENTINELS.expired) return 'expired';
     return 'own-broadcast';
   }
 

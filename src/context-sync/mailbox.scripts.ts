@@ -8,7 +8,7 @@ import type { RedisClient } from '../infrastructure/redis/redis.constants';
  */
 const SCRIPTS = {
   publish: 6,
-  fetch: 9,
+  fetch: 10,
   ack: 12,
   'register-agent': 6,
   'join-broadcast': 7,
@@ -16,6 +16,7 @@ const SCRIPTS = {
   requeue: 9,
   'drop-dead-letter': 4,
   'set-token-hash': 1,
+  'extend-lease': 7,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 

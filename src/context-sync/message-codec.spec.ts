@@ -28,7 +28,18 @@ describe('message codec', () => {
       priority: 'high',
       type: 'sales_data',
       deliveryCount: 2,
+      expiresAt: null,
     });
+  });
+
+  it('reads the expiry of a message with a TTL', () => {
+    const message = toContextMessage(
+      { ...stored, ex: String(Date.parse('2025-11-13T14:05:00.000Z')) },
+      'low',
+      'x',
+      0,
+    );
+    expect(message.expiresAt).toBe('2025-11-13T14:05:00.000Z');
   });
 
   it('gives null for a missing type and keeps broadcast recipients', () => {

@@ -69,6 +69,7 @@ export function toContextMessage(
     priority,
     type: fields[F.type] ? fields[F.type] : null,
     deliveryCount,
+    expiresAt: fields[F.expiresAtMs] ? new Date(Number(fields[F.expiresAtMs])).toISOString() : null,
   };
 }
 

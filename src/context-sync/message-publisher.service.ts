@@ -70,6 +70,7 @@ export class MessagePublisherService {
     if (typeof request.context !== 'object' || request.context === null || Array.isArray(request.context)) {
       throw new InvalidRequestError('context must be a JSON object');
     }
+    const ttlMs = this.ttlMsOf(request.ttlSeconds);
     const owner = `${request.sourceAgent} ${target}`;
     const clientChosenId = request.id !== undefined;
     const id = request.id ?? randomUUID();
@@ -86,6 +87,7 @@ export class MessagePublisherService {
     }
 
     const timestampMs = Date.now();
+    const expiresAtMs = ttlMs === undefined ? undefined : timestampMs + ttlMs;
     const mailbox = mailboxOf(target, request.sourceAgent);
     const [outcome] = await Promise.all([
       this.mailboxes.publish(mailbox, {
@@ -95,6 +97,7 @@ export class MessagePublisherService {
         payload: JSON.stringify(request.context),
         timestampMs,
         priority,
+        expiresAtMs,
       }),
       clientChosenId ? undefined : this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds()),
     ]);
@@ -123,6 +126,7 @@ export class MessagePublisherService {
         priority,
         type: messageType(request.type),
         deliveryCount: 0,
+        expiresAt: expiresAtMs === undefined ? null : new Date(expiresAtMs).toISOString(),
       },
     };
   }
@@ -141,6 +145,17 @@ export class MessagePublisherService {
       this.knownSenders.set(agentId, now + KNOWN_SENDER_TTL_MS);
     }
     return exists;
+  }
+
+  /** A TTL may not outlive the retention: past it the entry may be trimmed, and with it the expiry. */
+  private ttlMsOf(ttlSeconds: number | undefined): number | undefined {
+    if (ttlSeconds === undefined) return undefined;
+    const max = Math.floor(this.config.messages.retentionMs / 1000);
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > max)
+      throw new InvalidRequestError(
+        `ttlSeconds must be an integer from 1 to ${max} (BRAIN_RETENTION_HOURS × 3600)`,
+      );
+    return ttlSeconds * 1000;
   }
 
   private claimTtlSeconds(): number {

@@ -10,8 +10,11 @@ import { MailboxRepository } from './mailbox.repository';
 import { compareEntryIds, priorityIndex } from './message-codec';
 import { DEAD_LETTER_FIELDS } from './redis-schema';
 
-/** A recipient's state of one message; 'gone' once retention trimmed it unresolved (no longer deliverable). */
-type RecipientState = 'acknowledged' | 'pending' | 'dead' | 'gone';
+/**
+ * A recipient's state of one message; 'gone' once retention trimmed it unresolved, 'expired' once past its TTL
+ * unacknowledged (neither is deliverable any more).
+ */
+type RecipientState = 'acknowledged' | 'pending' | 'dead' | 'gone' | 'expired';
 
 export interface MessageWithStatus {
   message: ContextMessage;
@@ -70,7 +73,8 @@ export class MessageStatusService {
         : candidates;
     const status = toStatus(recipients, recipients.map(stateOf));
     return {
-      message: { ...message, timestamp: message.createdAt.toISOString(), deliveryCount: 0 },
+      // The archive keeps no TTL: an archived-only message is past the retention, so past any TTL it had.
+      message: { ...message, timestamp: message.createdAt.toISOString(), deliveryCount: 0, expiresAt: null },
       recipients,
       // A broadcast nobody is known to have received is not "acknowledged by every recipient".
       status: { ...status, acknowledged: status.acknowledged && recipients.length > 0 },
@@ -102,9 +106,11 @@ export class MessageStatusService {
     } else {
       recipients = [target];
     }
-    const states = await Promise.all(
-      recipients.map((agentId) => this.recipientState(messageId, target, agentId, true)),
-    );
+    // Past its TTL it is pending for nobody, whether or not each recipient's next read has settled it yet.
+    const expired = message.expiresAt !== null && Date.parse(message.expiresAt) <= Date.now();
+    const states = (
+      await Promise.all(recipients.map((agentId) => this.recipientState(messageId, target, agentId, true)))
+    ).map((state) => (expired && state === 'pending' ? 'expired' : state));
     if (target !== BROADCAST) {
       // A dead letter left the group's pending list: its count is kept on the dead letter.
       const dead = states[0] === 'dead' ? await this.mailboxes.readDeadLetter(mailbox, messageId) : null;
@@ -112,7 +118,7 @@ export class MessageStatusService {
         ? Number(dead[DEAD_LETTER_FIELDS.deliveryCount])
         : await this.mailboxes.deliveryCount(mailbox, location);
     }
-    return { message, recipients, status: toStatus(recipients, states) };
+    return { message, recipients, status: { ...toStatus(recipients, states), expired } };
   }
 
   /**
@@ -145,6 +151,7 @@ export class MessageStatusService {
   ): Promise<RecipientState> {
     if (acked === 'acknowledged') return 'acknowledged';
     if (acked === 'dead') return 'dead';
+    if (acked === 'expired') return 'expired';
     if (deliverable) return 'pending';
     // Trimmed: the acked state went with the entry, but a dead letter outlives it.
     return (await this.mailboxes.readDeadLetter(mailbox, messageId)) !== null ? 'dead' : 'gone';

@@ -15,6 +15,8 @@ export const ENTRY_FIELDS = {
   timestampMs: 'ts',
   /** 'broadcast' on a copy requeued from a broadcast dead letter into a direct mailbox, else ''. */
   to: 'to',
+  /** Expiry (ms) of a message published with ttlSeconds; absent without a TTL. */
+  expiresAtMs: 'ex',
 } as const;
 
 /** Extra fields of a dead letter (a copy of the entry). */
@@ -37,6 +39,8 @@ export const ACK_SENTINELS = {
   dead: 'd',
   /** A broadcast dead letter requeued into the recipient's direct mailbox: its state lives there now. */
   requeued: 'r',
+  /** Past its TTL before the recipient acknowledged it (fetch.lua marks it when it meets it). */
+  expired: 'x',
 } as const;
 
 /** Fields of a recipient's cursor hash, per priority index p. */

@@ -14,6 +14,7 @@ const CONTRACT_ROUTES = [
   'get /v1/agents/{id}/messages',
   'get /v1/agents/{id}/events',
   'post /v1/messages/{messageId}/ack',
+  'post /v1/messages/{messageId}/lease',
   'post /v1/agents/{id}/acks',
   'get /v1/messages/{messageId}',
   'get /v1/agents/{id}/dead-letters',
@@ -167,7 +168,17 @@ describe('OpenAPI document (e2e)', () => {
     );
     const message = document.components.schemas.ContextMessageResponse;
     expect(Object.keys(message.properties).sort()).toEqual(
-      ['deliveryCount', 'fromAgent', 'id', 'payload', 'priority', 'timestamp', 'toAgent', 'type'].sort(),
+      [
+        'deliveryCount',
+        'expiresAt',
+        'fromAgent',
+        'id',
+        'payload',
+        'priority',
+        'timestamp',
+        'toAgent',
+        'type',
+      ].sort(),
     );
     expect(message.properties.priority.enum).toEqual(['critical', 'high', 'medium', 'low']);
     const pending = op('get /v1/agents/{id}/messages').parameters as Json[];

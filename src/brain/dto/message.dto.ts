@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsInt, IsOptional, Matches, Min } from 'class-validator';
 import {
   type Acknowledgement,
   type ContextMessage,
@@ -56,6 +56,19 @@ export class SendBroadcastRequest {
   @IsOptional()
   @IsAgentIdField()
   sourceAgent?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    example: 300,
+    description:
+      'after this many seconds the message is pending for nobody (status.expired true; history keeps it). ' +
+      'At most BRAIN_RETENTION_HOURS × 3600.',
+  })
+  @IsOptional()
+  @IsInt({ message: 'ttlSeconds must be an integer of at least 1' })
+  @Min(1, { message: 'ttlSeconds must be an integer of at least 1' })
+  ttlSeconds?: number;
 }
 
 export class SendMessageRequest extends SendBroadcastRequest {
@@ -153,6 +166,15 @@ export class ContextMessageResponse {
     description: 'times the message was handed to a consumer (lease mode)',
   })
   deliveryCount: number;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'when it stops being pending for anyone (ttlSeconds); null without a TTL',
+  })
+  expiresAt: string | null;
 }
 
 export class ContextMessageListResponse {
@@ -263,6 +285,7 @@ export function toContextMessageResponse(message: ContextMessage): ContextMessag
     priority: message.priority,
     type: message.type ?? null,
     deliveryCount: message.deliveryCount,
+    expiresAt: message.expiresAt ?? null,
   };
 }
 

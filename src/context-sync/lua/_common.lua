@@ -6,10 +6,14 @@
 --   stream:<priority>   stream, one per priority. Entry fields:
 --                         m  message id   f  sender   ty  type ('' = none)   p  payload (JSON)   ts  sent at (ms)
 --                         to  '' | 'broadcast' (a broadcast dead letter requeued as a copy into a direct stream)
+--                         ex  expiry (ms) of a message published with ttlSeconds; absent without a TTL
 --   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id)
 --   acked[:<member>]    hash  message id -> the recipient's resolution: ack time in ms (acknowledged)
 --                         | 's' the sender's own broadcast | 'd' dead-lettered | 'r' broadcast dead letter requeued
 --                           into the member's direct mailbox (its state lives there now)
+--                         | 'x' expired (past its ex) before the recipient acknowledged it
+--   leases[:<member>]   zset  "<p> <entry id>" -> ms until which a held entry stays with its consumer, past the
+--                         visibility timeout (POST /v1/messages/{id}/lease); stale members go on the next lease read
 --   cursor[:<member>]   hash  c:<p> last entry id handed to the recipient's group   r:<p> entries it has read
 --                         early, early:<p> entries resolved before they were read
 --   counters[:<member>] hash  acked, dead (the recipient's totals); direct slot also added:<p>
@@ -52,6 +56,12 @@ local function field(entry, name)
     if fields[i] == name then return fields[i + 1] end
   end
   return nil
+end
+
+-- true if the entry carries an expiry (ex, ms) that is not after `now` (ms)
+local function is_expired(entry, now)
+  local ex = field(entry, 'ex')
+  return ex ~= nil and ex ~= '' and tonumber(ex) <= tonumber(now)
 end
 
 local function split_words(text)

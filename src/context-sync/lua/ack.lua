@@ -1,7 +1,7 @@
 -- Acknowledges messages for one recipient in one mailbox slot, a batch at a time. Idempotent. Acknowledging a
 -- dead-lettered message resolves it: it leaves the recipient's dead letters.
 -- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index
--- KEYS[6] the recipient's acked hash: message id -> ack ms | 's' its own broadcast | 'd' dead-lettered
+-- KEYS[6] the recipient's acked hash: message id -> ack ms | 's' its own broadcast | 'd' dead-lettered | 'x' expired
 --   | 'r' a broadcast dead letter requeued into the recipient's direct mailbox (its state lives there now)
 -- KEYS[7] the recipient's cursor hash        KEYS[8] the slot's ack log (stream, for the archiver)
 -- KEYS[9] the recipient's counters hash      KEYS[10] broadcast: the members hash | direct: unused (the meta key)
@@ -58,7 +58,8 @@ for k = 6, #ARGV do
       reply = {-2, 0}
     else
       local before = redis.call('HGET', KEYS[6], message_id)
-      if before and before ~= 'd' and before ~= 'r' then
+      -- dead-lettered ('d'), requeued elsewhere ('r') or expired ('x'): not acknowledged yet, it can be now
+      if before and before ~= 'd' and before ~= 'r' and before ~= 'x' then
         reply = {0, before}
       else
         record(message_id, true)

@@ -4,17 +4,20 @@
 --   early and early:<p> entries acknowledged before they were read)
 -- KEYS[7] the recipient's dead-letter stream  KEYS[8] the recipient's counters hash
 -- KEYS[9] the recipient's dead-letter index (message id -> entry id in KEYS[7])
+-- KEYS[10] the recipient's extended leases (zset "<p> <entry id>" -> ms until which its consumer keeps it)
 -- ARGV[1] mode: 'peek' (change nothing) | 'available' (what a lease could take; change nothing) | 'lease'
 -- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
 -- ARGV[6] now ms  ARGV[7..10] how many to take of each priority  ARGV[11] the archive group
 -- ARGV[12] where the recipient's group restarts on a stream that lost it: '0' (direct) | '$' (broadcast)
--- Reply: {messages, newest, buried} where messages lists {priority index, entry id, delivery count, fields} in delivery
+-- An entry past its expiry (ex) is settled for the recipient in every mode: marked 'x' in the acked hash and out of
+-- the pending count (acknowledged in the group if held, counted in early if unread).
+-- Reply: {messages, newest, buried, expired} where messages lists {priority index, entry id, delivery count, fields} in delivery
 -- order, newest holds each stream's newest entry id ('0-0' if empty): a long poll waits for entries after them;
--- buried counts the entries this call moved to the dead letters (for the metrics).
+-- buried counts the entries this call moved to the dead letters, expired those it found expired (for the metrics).
 local mode, group, consumer = ARGV[1], ARGV[2], ARGV[3]
 local visibility, max_deliveries, now = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local out = {}
-local buried = 0
+local buried, expired = 0, 0
 
 local function resolved(entry)
   return redis.call('HEXISTS', KEYS[5], field(entry, 'm')) == 1
@@ -39,6 +42,29 @@ local function bury(stream, p, entry, deliveries)
   redis.call('HINCRBY', KEYS[8], 'dead', 1)
   buried = buried + 1
 end
+
+-- A message past its TTL is pending for nobody: resolve it for this recipient, keeping the pending invariant.
+local function expire(stream, p, entry, held)
+  redis.call('HSET', KEYS[5], field(entry, 'm'), 'x')
+  if held then
+    redis.call('XACK', stream, group, entry[1])
+  else
+    redis.call('HINCRBY', KEYS[6], 'early', 1)
+    redis.call('HINCRBY', KEYS[6], 'early:' .. p, 1)
+  end
+  expired = expired + 1
+end
+
+-- true while the entry's consumer extended its lease past now (its idle time alone would let it go)
+local function extended(p, id)
+  local until_ms = redis.call('ZSCORE', KEYS[10], p .. ' ' .. id)
+  return until_ms ~= false and until_ms ~= nil and tonumber(until_ms) > tonumber(now)
+end
+
+-- Extensions that ran out are over: their entries go back to the idle-time rule.
+if mode == 'lease' then redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', now) end
+-- Held entries under an extended lease are skipped, so read that many more to still find `wanted` others.
+local extended_count = math.min(redis.call('ZCARD', KEYS[10]), 1000)
 
 -- A stream deleted and re-created behind Brain's back has lost its groups (NOGROUP): put them back instead of
 -- failing every read. The recipient's own group starts at the beginning of a direct stream (everything in it is
@@ -66,14 +92,19 @@ for p = 0, 3 do
     if mode == 'peek' then
       held = redis.call('XPENDING', stream, group, '-', '+', wanted)
     else
-      held = redis.call('XPENDING', stream, group, 'IDLE', visibility, '-', '+', wanted)
+      held = redis.call('XPENDING', stream, group, 'IDLE', visibility, '-', '+', wanted + extended_count)
     end
     for _, pending in ipairs(held) do
+      if taken >= wanted then break end
       local id, deliveries = pending[1], tonumber(pending[4])
       local found = redis.call('XRANGE', stream, id, id)
       if #found == 0 or resolved(found[1]) then
         -- trimmed away, or resolved by an ack: nothing to deliver (a lease tidies the group up)
         if mode == 'lease' then redis.call('XACK', stream, group, id) end
+      elseif is_expired(found[1], now) then
+        expire(stream, p, found[1], true)
+      elseif mode ~= 'peek' and extended(p, id) then
+        -- its consumer still works on it (POST /v1/messages/{id}/lease): not handed to anyone else
       elseif mode == 'lease' and deliveries >= max_deliveries then
         bury(stream, p, found[1], deliveries)
       elseif mode == 'lease' then
@@ -113,6 +144,8 @@ for p = 0, 3 do
             redis.call('HINCRBY', KEYS[6], 'early', -1)
             redis.call('HINCRBY', KEYS[6], 'early:' .. p, -1)
           end
+        elseif is_expired(entry, now) then
+          expire(stream, p, entry, mode == 'lease')
         else
           emit(p, entry, mode == 'lease' and 1 or 0)
           taken = taken + 1
@@ -127,4 +160,4 @@ for p = 0, 3 do
   newest[p + 1] = '0-0'
   if #last > 0 then newest[p + 1] = last[1][1] end
 end
-return {out, newest, buried}
+return {out, newest, buried, expired}

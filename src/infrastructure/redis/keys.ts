@@ -42,6 +42,8 @@ export interface MailboxKeys {
   gate: string;
   /** The consumer group of the recipient on `streams`. */
   group: string;
+  /** Zset "<priority index> <entry id>" -> ms until which a consumer keeps a held entry (lease extension). */
+  leases: string;
 }
 
 export class RedisKeys {
@@ -64,6 +66,7 @@ export class RedisKeys {
       stats: `${base}:counters`,
       gate: `${base}:meta`,
       group: 'inbox',
+      leases: `${base}:leases`,
     };
   }
 
@@ -84,6 +87,7 @@ export class RedisKeys {
       stats: this.broadcastStats(),
       gate: this.broadcastMembers(),
       group: member,
+      leases: `${base}:leases:${member}`,
     };
   }
 
