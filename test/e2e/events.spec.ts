@@ -79,6 +79,7 @@ describe('event streams: GET /v1/agents/{id}/events (e2e)', () => {
         priority: 'critical',
         type: null,
         deliveryCount: 0,
+        expiresAt: null,
       });
 
       const latencies: number[] = [];

@@ -437,6 +437,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages/{messageId}/lease": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Keep a leased message from the agent’s other consumers for extendMs from now (the consumer holding it)
+         * @description For work that outlives BRAIN_VISIBILITY_TIMEOUT_MS. Not acknowledged by leasedUntil, it is handed out again. 409 if another consumer of the agent holds it now; 404 if this consumer does not hold it.
+         */
+        post: operations["Messages_extendLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats": {
         parameters: {
             query?: never;
@@ -624,6 +644,12 @@ export interface components {
              * @example 0
              */
             deliveryCount: number;
+            /**
+             * Format: date-time
+             * @description when it stops being pending for anyone (ttlSeconds); null without a TTL
+             * @example null
+             */
+            expiresAt: string | null;
             /** @example nova */
             fromAgent: string;
             /**
@@ -678,6 +704,12 @@ export interface components {
              * @example null
              */
             detail: string | null;
+            /**
+             * Format: date-time
+             * @description when it stops being pending for anyone (ttlSeconds); null without a TTL
+             * @example null
+             */
+            expiresAt: string | null;
             /** @example nova */
             fromAgent: string;
             /**
@@ -731,6 +763,20 @@ export interface components {
             /** @example 404 */
             statusCode: number;
         };
+        ExtendLeaseRequest: {
+            /** @description the recipient: the caller itself (may be omitted); required when the admin extends for an agent */
+            agentId?: string;
+            /**
+             * @description the consumer holding it
+             * @example worker-1
+             */
+            consumer: string;
+            /**
+             * @description keep it from the agent’s other consumers for this many ms from now, even beyond BRAIN_VISIBILITY_TIMEOUT_MS
+             * @example 120000
+             */
+            extendMs: number;
+        };
         InsightsResponse: {
             agents: components["schemas"]["AgentActivityResponse"][];
             pairs: components["schemas"]["PairActivityResponse"][];
@@ -746,6 +792,21 @@ export interface components {
              * @example 2025-11-13T14:00:00.000Z
              */
             until: string;
+        };
+        LeaseResponse: {
+            /** @example worker-1 */
+            consumer: string;
+            /**
+             * Format: uuid
+             * @example 6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description now + extendMs
+             * @example 2025-11-13T14:02:00.000Z
+             */
+            leasedUntil: string;
         };
         MemoryRecordPageResponse: {
             items: components["schemas"]["MemoryRecordResponse"][];
@@ -844,6 +905,12 @@ export interface components {
              * @example 0
              */
             deliveryCount: number;
+            /**
+             * Format: date-time
+             * @description when it stops being pending for anyone (ttlSeconds); null without a TTL
+             * @example null
+             */
+            expiresAt: string | null;
             /** @example nova */
             fromAgent: string;
             /**
@@ -994,6 +1061,11 @@ export interface components {
              * @example nova
              */
             sourceAgent?: string;
+            /**
+             * @description after this many seconds the message is pending for nobody (status.expired true; history keeps it). At most BRAIN_RETENTION_HOURS × 3600.
+             * @example 300
+             */
+            ttlSeconds?: number;
             /** @example sales_data */
             type?: string | null;
         };
@@ -1024,6 +1096,11 @@ export interface components {
             sourceAgent?: string;
             /** @example dexter */
             targetAgent: string;
+            /**
+             * @description after this many seconds the message is pending for nobody (status.expired true; history keeps it). At most BRAIN_RETENTION_HOURS × 3600.
+             * @example 300
+             */
+            ttlSeconds?: number;
             /** @example sales_data */
             type?: string | null;
         };
@@ -4067,6 +4144,178 @@ export interface operations {
                      *       "statusCode": 404,
                      *       "error": "Not Found",
                      *       "message": "agent 'zed' is not registered"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the body is larger than BRAIN_MAX_PAYLOAD_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "request body is larger than BRAIN_MAX_PAYLOAD_BYTES"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the body is not JSON: send Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Content-Type 'text/plain' is not supported: send application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the agent exceeded BRAIN_RATE_LIMIT_PER_MINUTE, too many long polls wait at once (BRAIN_MAX_WAITERS), or too many failed authentications came from this address; see the Retry-After header (seconds) */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "agent 'nova' exceeded its limit of 6000 requests per minute; retry after 12 s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Redis (or, for registry and memory routes, Postgres) is unavailable; nothing was half-written */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "redis is unavailable, try again"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Messages_extendLease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the message id (UUID) */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExtendLeaseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeaseResponse"];
+                };
+            };
+            /** @description invalid input: the message names the field (unknown fields, bad ids, out-of-range numbers, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "targetAgent must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no bearer token, or one that is not valid (any more) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "a valid bearer token is required (Authorization: Bearer <token>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the caller may not act for this agent (or as this sourceAgent), or the route is admin only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "error": "Forbidden",
+                     *       "message": "agent 'nova' may not act as agent 'dexter'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the agent or message does not exist (or, for messages, is not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "agent 'zed' is not registered"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description conflict: an agent with this id exists, or a message id was used for another sender or recipient */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "agent 'nova' already exists"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorResponse"];
