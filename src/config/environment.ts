@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
@@ -171,6 +172,13 @@ export class EnvironmentVariables {
 
   @IntegerBetween(1, 10000)
   BRAIN_ARCHIVE_BATCH = 500;
+
+  /**
+   * Processes serving HTTP on this machine (node:cluster, one shared port), each a full replica; 1 = no cluster,
+   * one process. In containers, where replicas scale instead, 1.
+   */
+  @IntegerBetween(1, 256)
+  BRAIN_WORKERS = availableParallelism();
 
   /** Runs the example in-process agent `echo` (src/example-agent), which registers itself: off unless asked for. */
   @Transform(toBoolean)

@@ -4,6 +4,28 @@ import { RedisClient } from '../../infrastructure/redis/redis.constants';
 import { RATE_LIMIT_SCRIPT } from './rate-limit.script';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+/** The one throttler (agents.module.ts): its name is part of the counter's key. */
+export const RATE_LIMIT_THROTTLER = 'default';
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+/** One request counted in the agent's current window. */
+export interface RequestCount {
+  hits: number;
+  remainingMs: number;
+}
+
+/** What the throttler makes of a count: blocked beyond `limit`, until the window ends. */
+export function throttlerRecord({ hits, remainingMs }: RequestCount, limit: number): ThrottlerStorageRecord {
+  const secondsLeft = Math.max(1, Math.ceil(remainingMs / 1000));
+  const isBlocked = hits > limit;
+  return {
+    totalHits: hits,
+    timeToExpire: secondsLeft,
+    isBlocked,
+    timeToBlockExpire: isBlocked ? secondsLeft : 0,
+  };
+}
+
 /** Counts one hit on `key` in a fixed window: [hits in the window, ms until it ends]. */
 export type RateLimitCommand = (key: string, windowMs: number) => Promise<[number, number]>;
 
@@ -38,13 +60,6 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const [hits, remainingMs] = await this.command(this.keys.rateLimit(agentId, throttlerName), ttl);
-    const secondsLeft = Math.max(1, Math.ceil(remainingMs / 1000));
-    const isBlocked = hits > limit;
-    return {
-      totalHits: hits,
-      timeToExpire: secondsLeft,
-      isBlocked,
-      timeToBlockExpire: isBlocked ? secondsLeft : 0,
-    };
+    return throttlerRecord({ hits, remainingMs }, limit);
   }
 }
