@@ -46,6 +46,12 @@ export async function runPrimary(config: BrainConfig): Promise<void> {
     env.BRAIN_ADMIN_TOKEN = config.auth.adminToken;
     log.warn(`BRAIN_ADMIN_TOKEN is not set; generated one for this run: ${config.auth.adminToken}`);
   }
+  // node:cluster hands out connections, so no affinity on the mcp-session-id header is possible here.
+  log.warn(
+    `${config.workers} workers: an MCP session (/mcp) lives in the worker that opened it; a request of it that arrives ` +
+      'on a connection handed to another worker gets 404 and its client must initialize again. ' +
+      'Serve MCP clients from a BRAIN_WORKERS=1 instance.',
+  );
   new Supervisor(config.workers, env, log).start();
 }
 
