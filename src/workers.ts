@@ -95,7 +95,7 @@ class Supervisor {
 
   private fork(slot: Slot): void {
     slot.restartTimer = undefined;
-    const worker = cluster.fork({ ...this.env, BRAIN_WORKER_INDEX: String(slot.index) });
+    const worker = cluster.fork(this.env);
     Object.assign(slot, { worker, startedAt: Date.now(), listening: false });
     worker.once('listening', () => {
       slot.listening = true;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { validateEnvironment } from './environment';
 import { toBrainConfig } from './brain.config';
 
@@ -29,6 +30,15 @@ describe('validateEnvironment', () => {
       { host: '127.0.0.1', port: 7000 },
       { host: '127.0.0.1', port: 7001 },
     ]);
+  });
+
+  it('runs one worker per available core unless BRAIN_WORKERS says otherwise (1 to 256)', () => {
+    expect(toBrainConfig(validateEnvironment({})).workers).toBe(availableParallelism());
+    expect(toBrainConfig(validateEnvironment({ BRAIN_WORKERS: '1' })).workers).toBe(1);
+    expect(() => validateEnvironment({ BRAIN_WORKERS: '0' })).toThrow(
+      /BRAIN_WORKERS="0" \(must be an integer/,
+    );
+    expect(() => validateEnvironment({ BRAIN_WORKERS: 'all' })).toThrow(/BRAIN_WORKERS="all"/);
   });
 
   it('refuses to run in production with auth on and no admin token', () => {
