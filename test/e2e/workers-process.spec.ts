@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { AppProcess, ExitInfo } from '../support/app-process';
 import { ADMIN_TOKEN, newTestEnvironment, TestEnvironment, waitFor } from '../support/test-environment';
 
@@ -117,5 +117,27 @@ describe('BRAIN_WORKERS=2: a primary and two workers (e2e)', () => {
       socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
     });
     expect(refused).toBe('ECONNREFUSED');
+  });
+});
+
+describe('BRAIN_WORKERS=2 when the workers cannot start (e2e)', () => {
+  jest.setTimeout(240000);
+
+  it('stops at once with exit code 1 instead of forking them again and again', async () => {
+    const environment = newTestEnvironment('workersfail');
+    // The port is taken: every worker fails its first start (EADDRINUSE).
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const app = AppProcess.spawn({ env: { ...environment.env, BRAIN_WORKERS: '2' }, port });
+      const exit = await app.exited;
+      expect(exit.code).toBe(1);
+      expect(app.output).toMatch(/worker \d \(pid \d+\) failed to start \(code 1\); stopping/);
+      expect(app.output).not.toContain('died unexpectedly');
+    } finally {
+      blocker.close();
+      await environment.dispose();
+    }
   });
 });
