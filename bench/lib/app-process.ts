@@ -73,7 +73,8 @@ export async function startApp(
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
       ...env,
-      ...(options.cpuProfile ? { BENCH_CPU_PROFILE: options.cpuProfile } : {}),
+      // The profiler's signal reaches the process started here: profile one process that serves, not a primary.
+      ...(options.cpuProfile ? { BENCH_CPU_PROFILE: options.cpuProfile, BRAIN_WORKERS: '1' } : {}),
       PORT: String(port),
       HOST: '127.0.0.1',
     },

@@ -10,9 +10,11 @@ import { AgentsService } from './agents.service';
 import { AgentThrottlerGuard } from './auth/agent-throttler.guard';
 import { AuthFailureLimiter } from './auth/auth-failure-limiter';
 import { AuthGuard } from './auth/auth.guard';
-import { RedisThrottlerStorage } from './auth/redis-throttler.storage';
-
-const MINUTE_MS = 60_000;
+import {
+  RATE_LIMIT_THROTTLER,
+  RATE_LIMIT_WINDOW_MS,
+  RedisThrottlerStorage,
+} from './auth/redis-throttler.storage';
 
 /**
  * The agent registry, tokens, authentication and per-agent rate limiting. The two guards are global and declared
@@ -26,7 +28,9 @@ const MINUTE_MS = 60_000;
     ThrottlerModule.forRootAsync({
       inject: [brainConfig.KEY, REDIS_CLIENT],
       useFactory: (config: BrainConfigType, redis: RedisClient) => ({
-        throttlers: [{ name: 'default', ttl: MINUTE_MS, limit: config.auth.rateLimitPerMinute }],
+        throttlers: [
+          { name: RATE_LIMIT_THROTTLER, ttl: RATE_LIMIT_WINDOW_MS, limit: config.auth.rateLimitPerMinute },
+        ],
         // 0 switches rate limiting off.
         skipIf: () => config.auth.rateLimitPerMinute === 0,
         storage: new RedisThrottlerStorage(redis, new RedisKeys(config.redis.prefix)),

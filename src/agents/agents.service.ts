@@ -6,6 +6,10 @@ import { AgentRecord, AgentsRepository } from './agents.repository';
 import { ADMIN, Principal } from './auth/principal';
 import { agentIdOfToken, hashToken, newAgentToken, sameHash } from './auth/agent-token';
 import { checkRegistration, RegisterAgentInput } from './registration-input';
+import { RequestCount } from './auth/redis-throttler.storage';
+import { AgentTokenCheck } from './auth/token-check';
+import { RedisKeys } from '../infrastructure/redis/keys';
+import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
 
 /** An agent as the registry hands it out: the token hash stays inside this service. */
 export type Agent = Omit<AgentRecord, 'tokenHash'>;
@@ -26,13 +30,16 @@ export class AgentsService {
   private readonly logger = new Logger('Agents');
   private readonly adminTokenHash: string;
   private readonly lastSeenWritten = new Map<string, number>();
+  private readonly tokens: AgentTokenCheck;
 
   constructor(
     private readonly repository: AgentsRepository,
     private readonly contextSync: ContextSyncService,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
+    @Inject(REDIS_CLIENT) redis: RedisClient,
   ) {
     this.adminTokenHash = config.auth.adminToken ? hashToken(config.auth.adminToken) : '';
+    this.tokens = new AgentTokenCheck(redis, new RedisKeys(config.redis.prefix));
   }
 
   /** Creates the agent (Postgres row, then its Redis presence) and returns its token: the only time it is shown. */
@@ -132,19 +139,30 @@ export class AgentsService {
 
   /**
    * Who a bearer token belongs to, or null. Every comparison is between equal-length sha256 digests in constant
-   * time; an agent token costs one Redis read and no Postgres.
+   * time; an agent token costs one Redis script and no Postgres.
    */
   async authenticate(token: string | undefined): Promise<Principal | null> {
-    if (!this.config.auth.enabled) return ADMIN;
+    return (await this.authenticateAndCount(token, 0))?.principal ?? null;
+  }
+
+  /**
+   * authenticate, and with windowMs > 0 an agent's request is also counted against its rate limit in the same Redis
+   * round trip (only when its token matched: a wrong token never uses up an agent's limit).
+   */
+  async authenticateAndCount(
+    token: string | undefined,
+    windowMs: number,
+  ): Promise<{ principal: Principal; counted?: RequestCount } | null> {
+    if (!this.config.auth.enabled) return { principal: ADMIN };
     if (!token) return null;
     const presented = hashToken(token);
-    if (this.adminTokenHash && sameHash(presented, this.adminTokenHash)) return ADMIN;
+    if (this.adminTokenHash && sameHash(presented, this.adminTokenHash)) return { principal: ADMIN };
     const agentId = agentIdOfToken(token);
     if (!agentId) return null;
-    const stored = await this.contextSync.getTokenHash(agentId);
-    if (!stored || !sameHash(presented, stored)) return null;
+    const matched = await this.tokens.check(agentId, presented, windowMs);
+    if (!matched) return null;
     this.noteSeen(agentId);
-    return { kind: 'agent', agentId };
+    return { principal: { kind: 'agent', agentId }, counted: matched.counted };
   }
 
   private async insertRow(input: RegisterAgentInput, tokenHash: string): Promise<Agent> {

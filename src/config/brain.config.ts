@@ -68,6 +68,7 @@ export function toBrainConfig(env: EnvironmentVariables) {
     },
     metrics: { token: env.BRAIN_METRICS_TOKEN },
     exampleAgent: { enabled: env.BRAIN_EXAMPLE_AGENT },
+    workers: env.BRAIN_WORKERS,
     mcp: {
       maxSessions: env.BRAIN_MCP_MAX_SESSIONS,
       maxSessionsPerAgent: env.BRAIN_MCP_MAX_SESSIONS_PER_AGENT,

@@ -31,6 +31,16 @@ describe('validateEnvironment', () => {
     ]);
   });
 
+  it('runs one process unless BRAIN_WORKERS asks for more (1 to 256)', () => {
+    expect(toBrainConfig(validateEnvironment({})).workers).toBe(1);
+    expect(toBrainConfig(validateEnvironment({ BRAIN_WORKERS: '2' })).workers).toBe(2);
+    expect(toBrainConfig(validateEnvironment({ BRAIN_WORKERS: '1' })).workers).toBe(1);
+    expect(() => validateEnvironment({ BRAIN_WORKERS: '0' })).toThrow(
+      /BRAIN_WORKERS="0" \(must be an integer/,
+    );
+    expect(() => validateEnvironment({ BRAIN_WORKERS: 'all' })).toThrow(/BRAIN_WORKERS="all"/);
+  });
+
   it('refuses to run in production with auth on and no admin token', () => {
     expect(() => toBrainConfig(validateEnvironment({ NODE_ENV: 'production' }))).toThrow(/BRAIN_ADMIN_TOKEN/);
   });

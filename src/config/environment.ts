@@ -176,6 +176,15 @@ export class EnvironmentVariables {
   @IntegerBetween(1, 10000)
   BRAIN_ARCHIVE_BATCH = 500;
 
+  /**
+   * Processes serving HTTP on this machine (node:cluster, one shared port), each a full replica; 1 = no cluster,
+   * one process. 1 by default: on the measured 2-core machine a second worker won nothing reliable, and MCP sessions
+   * are bound to the process that opened them (README, Performance). Set it to the cores on a machine whose Redis
+   * and Postgres live elsewhere.
+   */
+  @IntegerBetween(1, 256)
+  BRAIN_WORKERS = 1;
+
   /** Runs the example in-process agent `echo` (src/example-agent), which registers itself: off unless asked for. */
   @Transform(toBoolean)
   @IsBoolean({ message: 'must be on or off' })

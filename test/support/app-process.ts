@@ -133,6 +133,8 @@ export class AppProcess {
       ...process.env,
       PORT: String(this.port),
       HOST: '127.0.0.1',
+      // One process, as each suite's assertions (output, pid, signals) expect; a suite about workers sets it.
+      BRAIN_WORKERS: '1',
       // After PORT, so that a test can pass a bad one on purpose.
       ...this.options.env,
       LOG_LEVEL: this.options.logLevel ?? 'info',

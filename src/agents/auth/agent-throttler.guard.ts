@@ -1,7 +1,8 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import type { ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { ThrottlerLimitDetail, ThrottlerRequest } from '@nestjs/throttler';
 import { AuthenticatedRequest } from './principal';
+import { RATE_LIMIT_THROTTLER, RATE_LIMIT_WINDOW_MS, throttlerRecord } from './redis-throttler.storage';
 
 /**
  * Limits requests per agent (not per IP: agents often share an egress address), across all routes together.
@@ -12,6 +13,40 @@ export class AgentThrottlerGuard extends ThrottlerGuard {
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     return Promise.resolve(principal?.kind !== 'agent');
+  }
+
+  /**
+   * A request that AuthGuard counted already (in the script that checked its token) is judged on that count, as
+   * the storage would judge it, with the same headers and 429: no second round trip to Redis.
+   */
+  protected override async handleRequest(props: ThrottlerRequest): Promise<boolean> {
+    const { req, res } = this.getRequestResponse(props.context);
+    const counted = (req as AuthenticatedRequest).rateLimitCount;
+    const sameWindow = props.throttler.name === RATE_LIMIT_THROTTLER && props.ttl === RATE_LIMIT_WINDOW_MS;
+    if (!counted || !sameWindow) return super.handleRequest(props);
+    const tracker = await this.getTracker(req as AuthenticatedRequest);
+    const record = throttlerRecord(counted, props.limit);
+    const setHeaders = props.throttler.setHeaders ?? this.commonOptions.setHeaders ?? true;
+    if (record.isBlocked) {
+      if (setHeaders) this.setResponseHeader(res, 'Retry-After', record.timeToBlockExpire);
+      await this.throwThrottlingException(props.context, {
+        limit: props.limit,
+        ttl: props.ttl,
+        key: tracker,
+        tracker,
+        ...record,
+      });
+    }
+    if (setHeaders) {
+      this.setResponseHeader(res, `${this.headerPrefix}-Limit`, props.limit);
+      this.setResponseHeader(
+        res,
+        `${this.headerPrefix}-Remaining`,
+        Math.max(0, props.limit - record.totalHits),
+      );
+      this.setResponseHeader(res, `${this.headerPrefix}-Reset`, record.timeToExpire);
+    }
+    return true;
   }
 
   protected override getTracker(request: AuthenticatedRequest): Promise<string> {

@@ -14,6 +14,7 @@ import { AgentsService } from '../agents.service';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { bearerToken } from './agent-token';
 import { AuthenticatedRequest } from './principal';
+import { RATE_LIMIT_WINDOW_MS } from './redis-throttler.storage';
 
 /** The 401 answer's message, on every route that needs a token (REST and /mcp). */
 export const BEARER_TOKEN_REQUIRED = 'a valid bearer token is required (Authorization: Bearer <token>)';
@@ -56,14 +57,20 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     const reply = http.getResponse<FastifyReply>();
     const blockedFor = this.failures.blockedFor(request.ip);
     if (blockedFor > 0) throw this.tooManyFailures(reply, blockedFor);
-    const principal = await this.agents.authenticate(bearerToken(request.headers.authorization));
-    if (!principal) {
+    // The rate limit's count rides along in the token check's script (AgentThrottlerGuard then reads it).
+    const windowMs = this.config.auth.rateLimitPerMinute > 0 ? RATE_LIMIT_WINDOW_MS : 0;
+    const authenticated = await this.agents.authenticateAndCount(
+      bearerToken(request.headers.authorization),
+      windowMs,
+    );
+    if (!authenticated) {
       const nowBlockedFor = await this.failures.recordFailure(request.ip);
       if (nowBlockedFor > 0) throw this.tooManyFailures(reply, nowBlockedFor);
       void reply.header('WWW-Authenticate', 'Bearer realm="brain"');
       throw new UnauthorizedException(BEARER_TOKEN_REQUIRED);
     }
-    request.principal = principal;
+    request.principal = authenticated.principal;
+    request.rateLimitCount = authenticated.counted;
     return true;
   }
 

@@ -9,3 +9,18 @@ export function rateLimitScript(redis: RedisClient): RateLimitCommand {
   const scripts = defineScripts(redis, __dirname, { 'rate-limit': 1 });
   return (key, windowMs) => scripts.run<[number, number]>('rate-limit', [key], [windowMs]);
 }
+
+/** ./authenticate-and-count.lua: {} not the agent's token | { 1 } not counted | { 1, hits, ms left }. */
+export type AuthenticateAndCountCommand = (
+  meta: string,
+  counter: string,
+  hash: string,
+  windowMs: number,
+) => Promise<number[]>;
+
+/** Defines the token check + request count script on the client through the common loader. */
+export function authenticateAndCountScript(redis: RedisClient): AuthenticateAndCountCommand {
+  const scripts = defineScripts(redis, __dirname, { 'authenticate-and-count': 2 });
+  return (meta, counter, hash, windowMs) =>
+    scripts.run<number[]>('authenticate-and-count', [meta, counter], [hash, windowMs]);
+}

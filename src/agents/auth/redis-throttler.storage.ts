@@ -4,6 +4,27 @@ import { RedisClient } from '../../infrastructure/redis/redis.constants';
 import { RateLimitCommand, rateLimitScript } from './rate-limit.script';
 
 type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+/** The one throttler (agents.module.ts): its name is part of the counter's key. */
+export const RATE_LIMIT_THROTTLER = 'default';
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+/** One request counted in the agent's current window. */
+export interface RequestCount {
+  hits: number;
+  remainingMs: number;
+}
+
+/** What the throttler makes of a count: blocked beyond `limit`, until the window ends. */
+export function throttlerRecord({ hits, remainingMs }: RequestCount, limit: number): ThrottlerStorageRecord {
+  const secondsLeft = Math.max(1, Math.ceil(remainingMs / 1000));
+  const isBlocked = hits > limit;
+  return {
+    totalHits: hits,
+    timeToExpire: secondsLeft,
+    isBlocked,
+    timeToBlockExpire: isBlocked ? secondsLeft : 0,
+  };
+}
 
 /**
  * Throttler counters in Redis, so a limit holds across replicas. `key` is the agent id (AgentThrottlerGuard makes
@@ -28,13 +49,6 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const [hits, remainingMs] = await this.command(this.keys.rateLimit(agentId, throttlerName), ttl);
-    const secondsLeft = Math.max(1, Math.ceil(remainingMs / 1000));
-    const isBlocked = hits > limit;
-    return {
-      totalHits: hits,
-      timeToExpire: secondsLeft,
-      isBlocked,
-      timeToBlockExpire: isBlocked ? secondsLeft : 0,
-    };
+    return throttlerRecord({ hits, remainingMs }, limit);
   }
 }
