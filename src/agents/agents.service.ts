@@ -42,7 +42,7 @@ export class AgentsService {
     const tokenHash = hashToken(token);
     const agent = await this.insertRow(input, tokenHash);
     try {
-      await this.contextSync.registerAgent(input.id, tokenHash);
+      await this.contextSync.registerAgent(input.id, tokenHash, agent.capabilities);
     } catch (error) {
       // Without its Redis presence the agent could neither authenticate nor receive: undo the row, report the outage.
       await this.repository.delete(input.id).catch((undo: Error) => {
@@ -68,13 +68,17 @@ export class AgentsService {
       }
     }
     if (!(await this.contextSync.isRegistered(input.id))) {
-      await this.contextSync.registerAgent(input.id, existing.tokenHash);
+      await this.contextSync.registerAgent(input.id, existing.tokenHash, existing.capabilities);
     }
     return withoutHash(existing);
   }
 
-  async list(): Promise<Agent[]> {
-    return (await this.repository.findAll()).map(withoutHash);
+  /** Every agent, or only those whose capabilities contain `capability`. */
+  async list(capability?: string): Promise<Agent[]> {
+    const agents = (await this.repository.findAll()).map(withoutHash);
+    return capability === undefined
+      ? agents
+      : agents.filter((agent) => agent.capabilities.includes(capability));
   }
 
   async get(agentId: string): Promise<Agent> {
@@ -101,7 +105,7 @@ export class AgentsService {
    * ever works (see delete).
    */
   async rotateToken(agentId: string): Promise<string> {
-    await this.get(agentId);
+    const agent = await this.get(agentId);
     const token = newAgentToken(agentId);
     const tokenHash = hashToken(token);
     try {
@@ -110,7 +114,7 @@ export class AgentsService {
       // Registered in Postgres but not in Redis (Redis lost its data, or a delete is under way): restore the
       // mirror with the new hash; the row check below tells the two apart.
       if (!(error instanceof AgentNotFoundError)) throw error;
-      await this.contextSync.registerAgent(agentId, tokenHash);
+      await this.contextSync.registerAgent(agentId, tokenHash, agent.capabilities);
     }
     if (!(await this.repository.updateTokenHash(agentId, tokenHash))) {
       await this.contextSync.unregisterAgent(agentId);

@@ -7,6 +7,9 @@ import { StreamOwner } from './mailbox-address';
 import { defineMailboxScripts, runScript } from './mailbox.scripts';
 import { GROUPS } from './redis-schema';
 
+/** Field of an agent's meta hash: its capabilities as a JSON list. */
+const CAPABILITIES_FIELD = 'caps';
+
 /** Redis commands of the agents' presence: registry, meta, mailboxes' creation and deletion. No rules. */
 @Injectable()
 export class AgentRegistryRepository {
@@ -28,6 +31,46 @@ export class AgentRegistryRepository {
     ]);
     await this.redis.sadd(this.keys.agentRegistry(), agentId);
     return created === 1;
+  }
+
+  /**
+   * Mirrors the agent's capabilities for routing: its meta keeps the list (so unregistering needs no Postgres) and
+   * each capability's set names it. A re-registration with other capabilities leaves the old sets first.
+   */
+  async setCapabilities(agentId: string, capabilities: string[]): Promise<void> {
+    const meta = this.keys.agentMeta(agentId);
+    await this.removeFromCapabilities(agentId);
+    await this.redis.hset(meta, CAPABILITIES_FIELD, JSON.stringify(capabilities));
+    await Promise.all(
+      capabilities.map((capability) => this.redis.sadd(this.keys.capabilityAgents(capability), agentId)),
+    );
+  }
+
+  /** Takes the agent out of every capability set its meta names (before the meta goes). */
+  async removeFromCapabilities(agentId: string): Promise<void> {
+    const stored = await this.redis.hget(this.keys.agentMeta(agentId), CAPABILITIES_FIELD);
+    const capabilities = stored ? (JSON.parse(stored) as string[]) : [];
+    await Promise.all(
+      capabilities.flatMap((capability) => [
+        this.redis.srem(this.keys.capabilityAgents(capability), agentId),
+        this.redis.hdel(this.keys.capabilityRouted(capability), agentId),
+      ]),
+    );
+  }
+
+  async capableAgents(capability: string): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.capabilityAgents(capability))).sort();
+  }
+
+  /** When routing last chose each agent for the capability (ms), 0 if never. */
+  async lastRouted(capability: string, agentIds: string[]): Promise<number[]> {
+    if (agentIds.length === 0) return [];
+    const values = await this.redis.hmget(this.keys.capabilityRouted(capability), ...agentIds);
+    return values.map((value) => Number(value ?? 0));
+  }
+
+  async markRouted(capability: string, agentId: string, atMs: number): Promise<void> {
+    await this.redis.hset(this.keys.capabilityRouted(capability), agentId, atMs);
   }
 
   async joinBroadcast(agentId: string): Promise<void> {

@@ -90,6 +90,8 @@ export class MailboxRepository {
       payload: string;
       timestampMs: number;
       priority: Priority;
+      /** Optional entry fields as name, value pairs (empty values are not stored). */
+      optional?: string[];
     },
   ): Promise<PublishOutcome> {
     const keys = this.keys.mailbox(mailbox);
@@ -105,6 +107,7 @@ export class MailboxRepository {
       p,
       mailbox.kind,
       this.keys.wakeChannel(keys),
+      ...(message.optional ?? []),
     ]);
     return status === PublishStatus.Duplicate ? { status, location: parseLocation(location!) } : { status };
   }

@@ -69,7 +69,19 @@ export function toContextMessage(
     priority,
     type: fields[F.type] ? fields[F.type] : null,
     deliveryCount,
+    inReplyTo: fields[F.inReplyTo] || null,
+    expiresAt: null,
+    deliverAt: null,
+    routedBy: fields[F.routedBy] || null,
   };
+}
+
+/** The optional entry fields of a publish, as [field, value] pairs; empty values are not stored. */
+export function optionalEntryFields(message: {
+  inReplyTo?: string | null;
+  routedBy?: string | null;
+}): string[] {
+  return [F.inReplyTo, message.inReplyTo ?? '', F.routedBy, message.routedBy ?? ''];
 }
 
 export function toDeadLetter(fields: EntryFields, mailboxOwner: string): DeadLetter {
@@ -95,6 +107,8 @@ export function toArchivedMessage(message: ContextMessage): ArchivedMessage {
     type: message.type,
     payload: message.payload,
     createdAt: new Date(message.timestamp),
+    inReplyTo: message.inReplyTo,
+    routedBy: message.routedBy,
   };
 }
 

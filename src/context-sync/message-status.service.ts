@@ -70,7 +70,15 @@ export class MessageStatusService {
         : candidates;
     const status = toStatus(recipients, recipients.map(stateOf));
     return {
-      message: { ...message, timestamp: message.createdAt.toISOString(), deliveryCount: 0 },
+      message: {
+        ...message,
+        timestamp: message.createdAt.toISOString(),
+        deliveryCount: 0,
+        inReplyTo: message.inReplyTo ?? null,
+        expiresAt: null,
+        deliverAt: null,
+        routedBy: message.routedBy ?? null,
+      },
       recipients,
       // A broadcast nobody is known to have received is not "acknowledged by every recipient".
       status: { ...status, acknowledged: status.acknowledged && recipients.length > 0 },

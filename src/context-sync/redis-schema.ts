@@ -15,6 +15,10 @@ export const ENTRY_FIELDS = {
   timestampMs: 'ts',
   /** 'broadcast' on a copy requeued from a broadcast dead letter into a direct mailbox, else ''. */
   to: 'to',
+  /** Optional (absent when unused): the message this one answers. */
+  inReplyTo: 'rt',
+  /** Optional: "capability:<name>" when Brain chose the recipient. */
+  routedBy: 'rb',
 } as const;
 
 /** Extra fields of a dead letter (a copy of the entry). */

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsObject, IsOptional, Matches, ValidateNested } from 'class-validator';
 import {
   type Acknowledgement,
   type ContextMessage,
@@ -19,6 +20,9 @@ import {
   IsPriorityField,
   IsUuidField,
 } from './validation';
+import { MessageOptionsResponse, RoutingRequest } from './message-options.dto';
+
+export { RoutingRequest } from './message-options.dto';
 
 const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
 
@@ -56,12 +60,34 @@ export class SendBroadcastRequest {
   @IsOptional()
   @IsAgentIdField()
   sourceAgent?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', example: EXAMPLE_ID, description: 'the message this one answers' })
+  @IsOptional()
+  @IsUuidField()
+  inReplyTo?: string;
 }
 
 export class SendMessageRequest extends SendBroadcastRequest {
-  @ApiProperty({ pattern: AGENT_ID_PATTERN.source, example: 'dexter' })
+  @ApiPropertyOptional({
+    pattern: AGENT_ID_PATTERN.source,
+    example: 'dexter',
+    description: 'the recipient; exactly one of targetAgent and routing',
+  })
+  @IsOptional()
   @IsAgentIdField()
-  targetAgent: string;
+  targetAgent?: string;
+
+  @ApiPropertyOptional({
+    type: RoutingRequest,
+    description:
+      'instead of targetAgent: Brain picks, among the registered agents offering the capability (never the ' +
+      'sender), the one with the fewest pending messages (ties: the one routed to least recently)',
+  })
+  @IsOptional()
+  @IsObject({ message: 'routing must be an object' })
+  @ValidateNested()
+  @Type(() => RoutingRequest)
+  routing?: RoutingRequest;
 }
 
 export class PendingQuery {
@@ -125,7 +151,7 @@ export class DeadLettersQuery {
 
 // ---- responses ------------------------------------------------------------------------------------------------
 
-export class ContextMessageResponse {
+export class ContextMessageResponse extends MessageOptionsResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID })
   id: string;
 
@@ -263,6 +289,10 @@ export function toContextMessageResponse(message: ContextMessage): ContextMessag
     priority: message.priority,
     type: message.type ?? null,
     deliveryCount: message.deliveryCount,
+    inReplyTo: message.inReplyTo ?? null,
+    expiresAt: message.expiresAt ?? null,
+    deliverAt: message.deliverAt ?? null,
+    routedBy: message.routedBy ?? null,
   };
 }
 

@@ -6,6 +6,7 @@
 --   stream:<priority>   stream, one per priority. Entry fields:
 --                         m  message id   f  sender   ty  type ('' = none)   p  payload (JSON)   ts  sent at (ms)
 --                         to  '' | 'broadcast' (a broadcast dead letter requeued as a copy into a direct stream)
+--                         optional, absent when unused: rt  the message it answers   rb  'capability:<name>'
 --   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id)
 --   acked[:<member>]    hash  message id -> the recipient's resolution: ack time in ms (acknowledged)
 --                         | 's' the sender's own broadcast | 'd' dead-lettered | 'r' broadcast dead letter requeued
