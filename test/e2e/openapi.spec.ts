@@ -162,7 +162,20 @@ describe('OpenAPI document (e2e)', () => {
     );
     const message = document.components.schemas.ContextMessageResponse;
     expect(Object.keys(message.properties).sort()).toEqual(
-      ['deliveryCount', 'fromAgent', 'id', 'payload', 'priority', 'timestamp', 'toAgent', 'type'].sort(),
+      [
+        'deliveryCount',
+        'fromAgent',
+        'id',
+        'payload',
+        'priority',
+        'timestamp',
+        'toAgent',
+        'type',
+        'inReplyTo',
+        'expiresAt',
+        'deliverAt',
+        'routedBy',
+      ].sort(),
     );
     expect(message.properties.priority.enum).toEqual(['critical', 'high', 'medium', 'low']);
     const pending = op('get /v1/agents/{id}/messages').parameters as Json[];
