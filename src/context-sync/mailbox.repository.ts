@@ -243,6 +243,8 @@ export class MailboxRepository {
       fields[ENTRY_FIELDS.payload],
       fields[ENTRY_FIELDS.timestampMs],
       fields[DEAD_LETTER_FIELDS.priorityIndex],
+      fields[ENTRY_FIELDS.inReplyTo] ?? '',
+      fields[ENTRY_FIELDS.routedBy] ?? '',
     ]);
     return toRequeueOutcome(reply);
   }

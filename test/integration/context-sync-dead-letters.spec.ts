@@ -147,6 +147,26 @@ describe('ContextSync dead letters by message id', () => {
     await expect(sync().requeueDeadLetter('dexter', unindexed)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('a dead letter and its requeued copy keep inReplyTo and routedBy, direct and broadcast', async () => {
+    await brain.contextSync.registerAgent('ana', 'hash-ana', ['analysis']);
+    const question = randomUUID();
+    const routed = await sync().shareWithRouting({
+      sourceAgent: 'nova',
+      context: {},
+      inReplyTo: question,
+      routing: { capability: 'analysis' },
+    });
+    const broadcast = await sync().broadcast({ sourceAgent: 'nova', context: {}, inReplyTo: question });
+    for (const message of [routed, broadcast]) await deadLetter('ana', message.id);
+    const letters = await sync().listDeadLetters('ana', 10);
+    for (const message of [routed, broadcast]) {
+      const kept = { inReplyTo: question, routedBy: message.routedBy };
+      expect(letters.find((letter) => letter.id === message.id)).toMatchObject(kept);
+      expect(await sync().requeueDeadLetter('ana', message.id)).toMatchObject(kept);
+    }
+    expect(routed.routedBy).toBe('capability:analysis');
+  });
+
   it('keeps dead letters past retention: status still names them, an ack resolves one, a requeue revives another', async () => {
     await sync().registerAgent('omni', 'hash-omni');
     const direct = await sync().publishMessage({
