@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AgentAlreadyExistsError, AgentNotFoundError } from '../common/errors';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { ContextSyncService } from '../context-sync/context-sync.service';
@@ -22,7 +22,7 @@ const LAST_SEEN_INTERVAL_MS = 60_000;
  * (registration and token hash), so authenticating a request never waits on Postgres.
  */
 @Injectable()
-export class AgentsService {
+export class AgentsService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Agents');
   private readonly adminTokenHash: string;
   private readonly lastSeenWritten = new Map<string, number>();
@@ -33,6 +33,28 @@ export class AgentsService {
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
   ) {
     this.adminTokenHash = config.auth.adminToken ? hashToken(config.auth.adminToken) : '';
+  }
+
+  /** Off the start path: a slow Postgres at start must not hold the app back. */
+  onApplicationBootstrap(): void {
+    void this.mirrorCapabilities();
+  }
+
+  /**
+   * Agents registered before routing by capability had their capabilities mirrored in Redis get them now (each
+   * agent once, whichever replica starts first). Returns how many were mirrored.
+   */
+  async mirrorCapabilities(): Promise<number> {
+    let mirrored = 0;
+    try {
+      for (const agent of await this.repository.findAll())
+        if (await this.contextSync.mirrorCapabilities(agent.id, agent.capabilities)) mirrored++;
+      if (mirrored > 0) this.logger.log(`capabilities of ${mirrored} agent(s) mirrored to Redis for routing`);
+    } catch (error) {
+      // Postgres or Redis down at start: the next start does it; registrations meanwhile mirror their own.
+      this.logger.warn(`capabilities not mirrored to Redis: ${(error as Error).message}`);
+    }
+    return mirrored;
   }
 
   /** Creates the agent (Postgres row, then its Redis presence) and returns its token: the only time it is shown. */

@@ -20,42 +20,60 @@ export class AgentRegistryRepository {
     defineMailboxScripts(redis);
   }
 
-  async registerAgent(agentId: string, tokenHash: string, nowMs: number): Promise<boolean> {
+  /**
+   * Creates the agent's mailbox and meta, its capabilities with them (the meta is the registration: the capability
+   * sets, in their own slots, follow it and may briefly name an agent being deleted; routing skips those).
+   */
+  async registerAgent(
+    agentId: string,
+    tokenHash: string,
+    nowMs: number,
+    capabilities: string[],
+  ): Promise<boolean> {
     const mailbox = this.keys.agentMailbox(agentId);
+    const before = await this.capabilitiesOf(agentId);
     const keys = [...mailbox.streams, mailbox.gate, mailbox.cursor];
     const created = await runScript<number>(this.redis, 'register-agent', keys, [
       tokenHash,
       nowMs,
       mailbox.group,
       GROUPS.archive,
+      JSON.stringify(capabilities),
     ]);
     await this.redis.sadd(this.keys.agentRegistry(), agentId);
+    const dropped = before.filter((capability) => !capabilities.includes(capability));
+    await Promise.all([
+      ...dropped.map((capability) => this.leaveCapability(capability, agentId)),
+      ...capabilities.map((capability) => this.redis.sadd(this.keys.capabilityAgents(capability), agentId)),
+    ]);
     return created === 1;
   }
 
-  /**
-   * Mirrors the agent's capabilities for routing: its meta keeps the list (so unregistering needs no Postgres) and
-   * each capability's set names it. A re-registration with other capabilities leaves the old sets first.
-   */
-  async setCapabilities(agentId: string, capabilities: string[]): Promise<void> {
+  /** For agents registered before capabilities were mirrored: records them unless some are. */
+  async mirrorCapabilities(agentId: string, capabilities: string[]): Promise<boolean> {
     const meta = this.keys.agentMeta(agentId);
-    await this.removeFromCapabilities(agentId);
-    await this.redis.hset(meta, CAPABILITIES_FIELD, JSON.stringify(capabilities));
+    const recorded = await runScript<number>(
+      this.redis,
+      'mirror-capabilities',
+      [meta],
+      [JSON.stringify(capabilities)],
+    );
+    if (recorded !== 1) return false;
     await Promise.all(
       capabilities.map((capability) => this.redis.sadd(this.keys.capabilityAgents(capability), agentId)),
     );
+    return true;
   }
 
   /** Takes the agent out of every capability set its meta names (before the meta goes). */
   async removeFromCapabilities(agentId: string): Promise<void> {
-    const stored = await this.redis.hget(this.keys.agentMeta(agentId), CAPABILITIES_FIELD);
-    const capabilities = stored ? (JSON.parse(stored) as string[]) : [];
-    await Promise.all(
-      capabilities.flatMap((capability) => [
-        this.redis.srem(this.keys.capabilityAgents(capability), agentId),
-        this.redis.hdel(this.keys.capabilityRouted(capability), agentId),
-      ]),
-    );
+    const capabilities = await this.capabilitiesOf(agentId);
+    await Promise.all(capabilities.map((capability) => this.leaveCapability(capability, agentId)));
+  }
+
+  async leaveCapability(capability: string, agentId: string): Promise<void> {
+    await this.redis.srem(this.keys.capabilityAgents(capability), agentId);
+    await this.redis.hdel(this.keys.capabilityRouted(capability), agentId);
   }
 
   async capableAgents(capability: string): Promise<string[]> {
@@ -71,6 +89,11 @@ export class AgentRegistryRepository {
 
   async markRouted(capability: string, agentId: string, atMs: number): Promise<void> {
     await this.redis.hset(this.keys.capabilityRouted(capability), agentId, atMs);
+  }
+
+  private async capabilitiesOf(agentId: string): Promise<string[]> {
+    const stored = await this.redis.hget(this.keys.agentMeta(agentId), CAPABILITIES_FIELD);
+    return stored ? (JSON.parse(stored) as string[]) : [];
   }
 
   async joinBroadcast(agentId: string): Promise<void> {

@@ -44,8 +44,10 @@ export class CapabilityRouterService {
         if (result.created) await this.agents.markRouted(capability, target, Date.now());
         return result;
       } catch (error) {
-        // Unregistered since it was listed: the next candidate.
+        // Unregistered since it was listed (or a delete raced with its registration): the next candidate.
         if (!(error instanceof AgentNotFoundError) || error.agentId !== target) throw error;
+        if (!(await this.mailboxes.agentExists(target)))
+          await this.agents.leaveCapability(capability, target);
         tried.add(target);
       }
     }

@@ -67,9 +67,14 @@ export class ContextSyncService {
    */
   async registerAgent(agentId: string, tokenHash: string, capabilities: string[] = []): Promise<void> {
     checkAgentId(agentId, 'agentId');
-    await this.agents.registerAgent(agentId, tokenHash, Date.now());
-    await this.agents.setCapabilities(agentId, capabilities);
+    await this.agents.registerAgent(agentId, tokenHash, Date.now(), capabilities);
     await this.agents.joinBroadcast(agentId);
+  }
+
+  /** Mirrors the capabilities of an agent registered before routing existed; false if already mirrored or gone. */
+  async mirrorCapabilities(agentId: string, capabilities: string[]): Promise<boolean> {
+    checkAgentId(agentId, 'agentId');
+    return this.agents.mirrorCapabilities(agentId, capabilities);
   }
 
   /** Removes the agent's live streams and state once everything in them is archived; its Postgres history stays. */

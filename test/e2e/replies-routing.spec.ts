@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
+import { AgentsService } from '../../src/agents/agents.service';
+import { RedisKeys } from '../../src/infrastructure/redis/keys';
+import { ADMIN_TOKEN, rawRedis, waitFor } from '../support/test-environment';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
 
 const ids = (response: { body: { items: { id: string }[] } }) => response.body.items.map((m) => m.id);
@@ -180,6 +182,25 @@ describe('replies and routing by capability (e2e)', () => {
       expect((await route('nova', '{weird}')).status).toBe(404);
       expect((await client.delete('/v1/agents/odd', ADMIN_TOKEN)).status).toBe(204);
     });
+  });
+
+  it('agents registered before capabilities were mirrored get them at start', async () => {
+    token.old = await client.register(ADMIN_TOKEN, 'old', { capabilities: ['archaeology'] });
+    const keys = new RedisKeys(brain.environment.config.redis.prefix);
+    const redis = rawRedis(brain.environment.config);
+    try {
+      // What a Redis written by an earlier version holds: the meta without capabilities, no capability set.
+      await redis.hdel(keys.agentMeta('old'), 'caps');
+      await redis.del(keys.capabilityAgents('archaeology'));
+    } finally {
+      redis.disconnect();
+    }
+    expect((await route('nova', 'archaeology')).status).toBe(404);
+    const agents = brain.app.get(AgentsService);
+    expect(await agents.mirrorCapabilities()).toBe(1);
+    expect(await agents.mirrorCapabilities()).toBe(0);
+    expect((await route('nova', 'archaeology')).body).toMatchObject({ toAgent: 'old' });
+    expect((await client.delete('/v1/agents/old', ADMIN_TOKEN)).status).toBe(204);
   });
 
   describe('GET /v1/agents?capability=', () => {
