@@ -76,12 +76,15 @@ export function toContextMessage(
   };
 }
 
-/** The optional entry fields of a publish, as [field, value] pairs; empty values are not stored. */
+/** The optional entry fields of a publish, as name, value pairs: only those in use (a plain message sends none). */
 export function optionalEntryFields(message: {
   inReplyTo?: string | null;
   routedBy?: string | null;
 }): string[] {
-  return [F.inReplyTo, message.inReplyTo ?? '', F.routedBy, message.routedBy ?? ''];
+  const pairs: string[] = [];
+  if (message.inReplyTo) pairs.push(F.inReplyTo, message.inReplyTo);
+  if (message.routedBy) pairs.push(F.routedBy, message.routedBy);
+  return pairs;
 }
 
 export function toDeadLetter(fields: EntryFields, mailboxOwner: string): DeadLetter {
