@@ -125,7 +125,7 @@ async function archiveCapacity(settings: BenchSettings): Promise<{ messages: num
       await instance.contextSync.registerAgent(id, 'bench-token-hash');
     const messages = settings.quick ? 5000 : 50_000;
     await runTimes(messages, settings.concurrency, (i) =>
-      instance.contextSync.share({
+      instance.contextSync.publishMessage({
         sourceAgent: HTTP_SENDER,
         targetAgent: HTTP_TARGETS[i % HTTP_TARGETS.length],
         context: SAMPLE_CONTEXT,

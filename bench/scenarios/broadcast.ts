@@ -29,7 +29,7 @@ export async function runBroadcast(settings: BenchSettings): Promise<ScenarioOut
         registered += batch.length;
       }
       const publish = () =>
-        contextSync.broadcast({ sourceAgent: 'agent-0', context: SAMPLE_CONTEXT, type: SAMPLE_TYPE });
+        contextSync.publishBroadcast({ sourceAgent: 'agent-0', context: SAMPLE_CONTEXT, type: SAMPLE_TYPE });
       await closedLoop(publish, settings.concurrency, 1); // warm-up
       const list: number[] = [];
       for (let repeat = 0; repeat < settings.repeats; repeat++) {

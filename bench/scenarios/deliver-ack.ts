@@ -152,7 +152,7 @@ async function brainRun(
   const deadline = performance.now() + RUN_TIMEOUT_MS;
   const produce = () =>
     runTimes(n, concurrency, () =>
-      contextSync.share({
+      contextSync.publishMessage({
         sourceAgent: SENDER,
         targetAgent: worker,
         context: SAMPLE_CONTEXT,

@@ -43,7 +43,7 @@ export async function runMemory(settings: BenchSettings): Promise<ScenarioOutcom
     await contextSync.registerAgent(TARGET, 'bench-token-hash');
     const baseline = sum(await bytesByKind(redis, await scanKeys(env.config, `${prefix}:*`)));
     const publish = () =>
-      contextSync.share({
+      contextSync.publishMessage({
         sourceAgent: SENDER,
         targetAgent: TARGET,
         context: SAMPLE_CONTEXT,

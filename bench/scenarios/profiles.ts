@@ -35,7 +35,7 @@ export async function runProfiles(settings: BenchSettings, httpRate: number): Pr
     await instance.registerAgent('bench-sender');
     await instance.registerAgent('bench-target');
     const share = () =>
-      instance.contextSync.share({
+      instance.contextSync.publishMessage({
         sourceAgent: 'bench-sender',
         targetAgent: 'bench-target',
         context: SAMPLE_CONTEXT,

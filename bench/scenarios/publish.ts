@@ -41,11 +41,11 @@ export async function runPublish(settings: BenchSettings): Promise<ScenarioOutco
     };
     // Warm-up (JIT, connections, script cache), not counted.
     await closedLoop(() => raw.xadd(rawStream, '*', ...streamFields()), settings.concurrency, 1);
-    await closedLoop(() => instance.contextSync.share(request), settings.concurrency, 1);
+    await closedLoop(() => instance.contextSync.publishMessage(request), settings.concurrency, 1);
     for (let round = 0; round < settings.repeats; round++) {
       await raw.del(rawStream);
       await measure('raw', () => raw.xadd(rawStream, '*', ...streamFields()));
-      await measure('share', () => instance.contextSync.share(request));
+      await measure('share', () => instance.contextSync.publishMessage(request));
       await measure('facade', () => instance.brain.shareContext(request));
     }
     const rawMedian = median(runs.raw);

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AgentAlreadyExistsError, AgentNotFoundError } from '../common/errors';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { ContextSyncService } from '../context-sync/context-sync.service';
@@ -26,7 +26,7 @@ const LAST_SEEN_INTERVAL_MS = 60_000;
  * (registration and token hash), so authenticating a request never waits on Postgres.
  */
 @Injectable()
-export class AgentsService {
+export class AgentsService implements OnApplicationBootstrap {
   private readonly logger = new Logger('Agents');
   private readonly adminTokenHash: string;
   private readonly lastSeenWritten = new Map<string, number>();
@@ -42,6 +42,28 @@ export class AgentsService {
     this.tokens = new AgentTokenCheck(redis, new RedisKeys(config.redis.prefix));
   }
 
+  /** Off the start path: a slow Postgres at start must not hold the app back. */
+  onApplicationBootstrap(): void {
+    void this.mirrorCapabilities();
+  }
+
+  /**
+   * Agents registered before routing by capability had their capabilities mirrored in Redis get them now (each
+   * agent once, whichever replica starts first). Returns how many were mirrored.
+   */
+  async mirrorCapabilities(): Promise<number> {
+    let mirrored = 0;
+    try {
+      for (const agent of await this.repository.findAll())
+        if (await this.contextSync.mirrorCapabilities(agent.id, agent.capabilities)) mirrored++;
+      if (mirrored > 0) this.logger.log(`capabilities of ${mirrored} agent(s) mirrored to Redis for routing`);
+    } catch (error) {
+      // Postgres or Redis down at start: the next start does it; registrations meanwhile mirror their own.
+      this.logger.warn(`capabilities not mirrored to Redis: ${(error as Error).message}`);
+    }
+    return mirrored;
+  }
+
   /** Creates the agent (Postgres row, then its Redis presence) and returns its token: the only time it is shown. */
   async register(input: RegisterAgentInput): Promise<{ agent: Agent; token: string }> {
     checkRegistration(input);
@@ -49,7 +71,7 @@ export class AgentsService {
     const tokenHash = hashToken(token);
     const agent = await this.insertRow(input, tokenHash);
     try {
-      await this.contextSync.registerAgent(input.id, tokenHash);
+      await this.contextSync.registerAgent(input.id, tokenHash, agent.capabilities);
     } catch (error) {
       // Without its Redis presence the agent could neither authenticate nor receive: undo the row, report the outage.
       await this.repository.delete(input.id).catch((undo: Error) => {
@@ -75,13 +97,17 @@ export class AgentsService {
       }
     }
     if (!(await this.contextSync.isRegistered(input.id))) {
-      await this.contextSync.registerAgent(input.id, existing.tokenHash);
+      await this.contextSync.registerAgent(input.id, existing.tokenHash, existing.capabilities);
     }
     return withoutHash(existing);
   }
 
-  async list(): Promise<Agent[]> {
-    return (await this.repository.findAll()).map(withoutHash);
+  /** Every agent, or only those whose capabilities contain `capability`. */
+  async list(capability?: string): Promise<Agent[]> {
+    const agents = (await this.repository.findAll()).map(withoutHash);
+    return capability === undefined
+      ? agents
+      : agents.filter((agent) => agent.capabilities.includes(capability));
   }
 
   async get(agentId: string): Promise<Agent> {
@@ -108,7 +134,7 @@ export class AgentsService {
    * ever works (see delete).
    */
   async rotateToken(agentId: string): Promise<string> {
-    await this.get(agentId);
+    const agent = await this.get(agentId);
     const token = newAgentToken(agentId);
     const tokenHash = hashToken(token);
     try {
@@ -117,7 +143,7 @@ export class AgentsService {
       // Registered in Postgres but not in Redis (Redis lost its data, or a delete is under way): restore the
       // mirror with the new hash; the row check below tells the two apart.
       if (!(error instanceof AgentNotFoundError)) throw error;
-      await this.contextSync.registerAgent(agentId, tokenHash);
+      await this.contextSync.registerAgent(agentId, tokenHash, agent.capabilities);
     }
     if (!(await this.repository.updateTokenHash(agentId, tokenHash))) {
       await this.contextSync.unregisterAgent(agentId);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
@@ -11,6 +11,7 @@ import { Caller, Principal } from '../agents/auth/principal';
 import { AccessPolicy } from './access.policy';
 import { BrainAI } from './brain-ai.service';
 import {
+  AgentListQuery,
   AgentListResponse,
   AgentResponse,
   RegisterAgentRequest,
@@ -50,11 +51,13 @@ export class AgentsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List the registered agents' })
+  @ApiOperation({
+    summary: 'List the registered agents; with `capability`, only those offering it (discovery)',
+  })
   @ApiOkResponse({ type: AgentListResponse })
-  @ApiErrors()
-  async list(): Promise<AgentListResponse> {
-    return toAgentListResponse(await this.brain.listAgents());
+  @ApiErrors(400)
+  async list(@Query() query: AgentListQuery): Promise<AgentListResponse> {
+    return toAgentListResponse(await this.brain.listAgents(query.capability));
   }
 
   @Get(':id')

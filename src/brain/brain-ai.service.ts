@@ -10,7 +10,9 @@ import {
   LeaseExtension,
   MessageStatus,
   PendingQuery,
+  Priority,
   PublishResult,
+  RoutedShareRequest,
   ShareRequest,
 } from '../context-sync/context-message';
 import { ContextSyncService } from '../context-sync/context-sync.service';
@@ -68,17 +70,53 @@ export class BrainAI {
     return this.memory.queryMemories(agentId, viewer, query);
   }
 
-  /** Sends a message to one agent; `created` is false for an idempotent replay of a known id. */
-  async shareContext(request: ShareRequest): Promise<PublishResult> {
+  /** Sends context to one agent (the design note's call): the message, `message.id` its id. */
+  async shareContext(request: ShareRequest): Promise<ContextMessage> {
     return this.contextSync.share(request);
   }
 
-  async broadcast(request: BroadcastRequest): Promise<PublishResult> {
-    return this.contextSync.broadcast(request);
+  /** `broadcast(from, context, priority?)` as in the design note, or one object. */
+  broadcast(request: BroadcastRequest): Promise<ContextMessage>;
+  broadcast(
+    sourceAgent: string,
+    context: Record<string, unknown>,
+    priority?: Priority,
+  ): Promise<ContextMessage>;
+  async broadcast(
+    first: BroadcastRequest | string,
+    context?: Record<string, unknown>,
+    priority?: Priority,
+  ): Promise<ContextMessage> {
+    return typeof first === 'string'
+      ? this.contextSync.broadcast(first, context as Record<string, unknown>, priority)
+      : this.contextSync.broadcast(first);
   }
 
-  /** The agent's memories and the messages it sent or received, newest first. */
-  async getAgentHistory(
+  /** Sends context to the least-loaded agent offering `routing.capability` (never the sender). */
+  async shareWithRouting(request: RoutedShareRequest): Promise<ContextMessage> {
+    return this.contextSync.shareWithRouting(request);
+  }
+
+  /** REST and MCP: the message and whether it is new (`created` is false for an idempotent replay of a known id). */
+  async publishMessage(request: ShareRequest): Promise<PublishResult> {
+    return this.contextSync.publishMessage(request);
+  }
+
+  async publishBroadcast(request: BroadcastRequest): Promise<PublishResult> {
+    return this.contextSync.publishBroadcast(request);
+  }
+
+  async publishRouted(request: RoutedShareRequest): Promise<PublishResult> {
+    return this.contextSync.publishRouted(request);
+  }
+
+  /** The agent's memories and the messages it sent or received, newest first: the first `limit` (the note's call). */
+  async getAgentHistory(agentId: string, limit = DEFAULT_PAGE_LIMIT): Promise<MemoryRecord[]> {
+    return (await this.memory.getHistory(agentId, { limit }, { admin: true })).items;
+  }
+
+  /** REST: one page of the agent's history, as `viewer` may see it. */
+  async getAgentHistoryPage(
     agentId: string,
     page: PageQuery = { limit: DEFAULT_PAGE_LIMIT },
     viewer: MemoryViewer = { admin: true },
@@ -134,8 +172,9 @@ export class BrainAI {
 
   // ---- agents -------------------------------------------------------------------------------------------------
 
-  async listAgents(): Promise<Agent[]> {
-    return this.agents.list();
+  /** Every agent, or only those offering `capability` (discovery). */
+  async listAgents(capability?: string): Promise<Agent[]> {
+    return this.agents.list(capability);
   }
 
   async getAgent(agentId: string): Promise<Agent> {
@@ -165,8 +204,14 @@ export class BrainAI {
     return this.contextSync.getPendingMessages(agentId, query);
   }
 
-  async acknowledge(messageId: string, agentId: string): Promise<Acknowledgement> {
+  /** true once acknowledged (the design note's call). */
+  async acknowledge(messageId: string, agentId: string): Promise<true> {
     return this.contextSync.acknowledge(messageId, agentId);
+  }
+
+  /** REST and MCP: the acknowledgement with its time. */
+  async acknowledgeMessage(messageId: string, agentId: string): Promise<Acknowledgement> {
+    return this.contextSync.acknowledgeMessage(messageId, agentId);
   }
 
   async acknowledgeMany(agentId: string, ids: string[]): Promise<number> {

@@ -75,7 +75,7 @@ export class MemoriesController {
   ): Promise<MemoryRecordPageResponse> {
     this.access.readAs(caller, id);
     return toMemoryRecordPageResponse(
-      await this.brain.getAgentHistory(id, toPageQuery(query), viewerOf(caller)),
+      await this.brain.getAgentHistoryPage(id, toPageQuery(query), viewerOf(caller)),
     );
   }
 

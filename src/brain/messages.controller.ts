@@ -3,6 +3,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Caller, Principal } from '../agents/auth/principal';
+import { InvalidRequestError } from '../common/errors';
 import { PublishResult } from '../context-sync/context-message';
 import { AccessPolicy } from './access.policy';
 import { BrainAI } from './brain-ai.service';
@@ -48,7 +49,12 @@ export class MessagesController {
   ) {}
 
   @Post('messages')
-  @ApiOperation({ summary: 'Send context to one agent. 201 once it is durable in Redis.' })
+  @ApiOperation({
+    summary: 'Send context to one agent. 201 once it is durable in Redis.',
+    description:
+      'Name the recipient (`targetAgent`) or let Brain route by capability (`routing`): exactly one of the two. ' +
+      "Routed: 404 `no registered agent offers capability '<name>'` when nobody (but the sender) offers it.",
+  })
   @ApiCreatedResponse({ type: ContextMessageResponse })
   @ApiOkResponse({ type: ContextMessageResponse, description: REPLAY })
   @ApiErrors(400, 403, 404, 409, 413)
@@ -57,8 +63,18 @@ export class MessagesController {
     @Body() body: SendMessageRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextMessageResponse> {
+    const { targetAgent, routing, ...message } = body;
+    if ((targetAgent === undefined) === (routing === undefined))
+      throw new InvalidRequestError('exactly one of targetAgent and routing is required');
     const sourceAgent = this.access.senderOf(caller, body.sourceAgent);
-    return published(reply, await this.brain.shareContext({ ...body, sourceAgent }));
+    const result = routing
+      ? await this.brain.publishRouted({
+          ...message,
+          sourceAgent,
+          routing: { capability: routing.capability },
+        })
+      : await this.brain.publishMessage({ ...message, sourceAgent, targetAgent: targetAgent! });
+    return published(reply, result);
   }
 
   @Post('broadcasts')
@@ -72,7 +88,7 @@ export class MessagesController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ContextMessageResponse> {
     const sourceAgent = this.access.senderOf(caller, body.sourceAgent);
-    return published(reply, await this.brain.broadcast({ ...body, sourceAgent }));
+    return published(reply, await this.brain.publishBroadcast({ ...body, sourceAgent }));
   }
 
   @Get('agents/:id/messages')
@@ -115,7 +131,7 @@ export class MessagesController {
     @Body() body: AcknowledgeRequest,
   ): Promise<AcknowledgementResponse> {
     const agentId = this.access.recipientOf(caller, body.agentId);
-    return toAcknowledgementResponse(await this.brain.acknowledge(messageId, agentId));
+    return toAcknowledgementResponse(await this.brain.acknowledgeMessage(messageId, agentId));
   }
 
   @Post('messages/:messageId/lease')

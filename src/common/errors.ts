@@ -89,6 +89,14 @@ export class DependencyUnavailableError extends BrainError {
   }
 }
 
+/** Routing by capability found nobody to route to (the sender itself does not count). */
+export class NoCapableAgentError extends BrainError {
+  readonly status = 404;
+  constructor(capability: string) {
+    super(`no registered agent offers capability '${capability}'`);
+  }
+}
+
 /** A message id that was already used for a different sender or recipient. */
 export class MessageIdConflictError extends BrainError {
   readonly status = 409;

@@ -7,6 +7,9 @@ import { StreamOwner } from './mailbox-address';
 import { defineMailboxScripts, runScript } from './mailbox.scripts';
 import { GROUPS } from './redis-schema';
 
+/** Field of an agent's meta hash: its capabilities as a JSON list. */
+const CAPABILITIES_FIELD = 'caps';
+
 /** Redis commands of the agents' presence: registry, meta, mailboxes' creation and deletion. No rules. */
 @Injectable()
 export class AgentRegistryRepository {
@@ -17,17 +20,80 @@ export class AgentRegistryRepository {
     defineMailboxScripts(redis);
   }
 
-  async registerAgent(agentId: string, tokenHash: string, nowMs: number): Promise<boolean> {
+  /**
+   * Creates the agent's mailbox and meta, its capabilities with them (the meta is the registration: the capability
+   * sets, in their own slots, follow it and may briefly name an agent being deleted; routing skips those).
+   */
+  async registerAgent(
+    agentId: string,
+    tokenHash: string,
+    nowMs: number,
+    capabilities: string[],
+  ): Promise<boolean> {
     const mailbox = this.keys.agentMailbox(agentId);
+    const before = await this.capabilitiesOf(agentId);
     const keys = [...mailbox.streams, mailbox.gate, mailbox.cursor];
     const created = await runScript<number>(this.redis, 'register-agent', keys, [
       tokenHash,
       nowMs,
       mailbox.group,
       GROUPS.archive,
+      JSON.stringify(capabilities),
     ]);
     await this.redis.sadd(this.keys.agentRegistry(), agentId);
+    const dropped = before.filter((capability) => !capabilities.includes(capability));
+    await Promise.all([
+      ...dropped.map((capability) => this.leaveCapability(capability, agentId)),
+      ...capabilities.map((capability) => this.redis.sadd(this.keys.capabilityAgents(capability), agentId)),
+    ]);
     return created === 1;
+  }
+
+  /** For agents registered before capabilities were mirrored: records them unless some are. */
+  async mirrorCapabilities(agentId: string, capabilities: string[]): Promise<boolean> {
+    const meta = this.keys.agentMeta(agentId);
+    const recorded = await runScript<number>(
+      this.redis,
+      'mirror-capabilities',
+      [meta],
+      [JSON.stringify(capabilities)],
+    );
+    if (recorded !== 1) return false;
+    await Promise.all(
+      capabilities.map((capability) => this.redis.sadd(this.keys.capabilityAgents(capability), agentId)),
+    );
+    return true;
+  }
+
+  /** Takes the agent out of every capability set its meta names (before the meta goes). */
+  async removeFromCapabilities(agentId: string): Promise<void> {
+    const capabilities = await this.capabilitiesOf(agentId);
+    await Promise.all(capabilities.map((capability) => this.leaveCapability(capability, agentId)));
+  }
+
+  async leaveCapability(capability: string, agentId: string): Promise<void> {
+    await this.redis.srem(this.keys.capabilityAgents(capability), agentId);
+    await this.redis.hdel(this.keys.capabilityRouted(capability), agentId);
+  }
+
+  async capableAgents(capability: string): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.capabilityAgents(capability))).sort();
+  }
+
+  /** When routing last chose each agent for the capability (ms), 0 if never. */
+  async lastRouted(capability: string, agentIds: string[]): Promise<number[]> {
+    if (agentIds.length === 0) return [];
+    const values = await this.redis.hmget(this.keys.capabilityRouted(capability), ...agentIds);
+    return values.map((value) => Number(value ?? 0));
+  }
+
+  async markRouted(capability: string, agentId: string, atMs: number): Promise<void> {
+    await this.redis.hset(this.keys.capabilityRouted(capability), agentId, atMs);
+  }
+
+  private async capabilitiesOf(agentId: string): Promise<string[]> {
+    const stored = await this.redis.hget(this.keys.agentMeta(agentId), CAPABILITIES_FIELD);
+    return stored ? (JSON.parse(stored) as string[]) : [];
   }
 
   async joinBroadcast(agentId: string): Promise<void> {

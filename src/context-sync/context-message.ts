@@ -3,6 +3,12 @@ import type { Priority } from '../common/ids';
 export type { Priority } from '../common/ids';
 export { BROADCAST, messageType, PRIORITIES } from '../common/ids';
 export type { ArchivedAck, ArchivedMessage } from '../memory/archive-records';
+import type { MemoryRecord } from '../memory/memory-record';
+
+/** An archived message of a conversation, as the design note's `getHistory` hands it out (`timestamp` = createdAt). */
+export interface HistoryRecord extends MemoryRecord {
+  timestamp: string;
+}
 
 /** A message as agents see it (contract: ContextMessage). */
 export interface ContextMessage {
@@ -17,8 +23,14 @@ export interface ContextMessage {
   type: string | null;
   /** How many times the message has been handed to a consumer (lease mode); 0 if never. */
   deliveryCount: number;
-  /** ISO-8601: when it stops being pending for anyone (ttlSeconds); null without a TTL. */
+  /** The message this one answers, or null. */
+  inReplyTo: string | null;
+  /** ISO-8601: when it stops being pending (ttlSeconds), or null. */
   expiresAt: string | null;
+  /** ISO-8601: when it becomes pending (delayMs), or null. */
+  deliverAt: string | null;
+  /** How Brain chose the recipient ("capability:<name>"), or null when the sender named it. */
+  routedBy: string | null;
 }
 
 /**
@@ -54,6 +66,8 @@ export interface ShareRequest {
   id?: string;
   /** 1..BRAIN_RETENTION_HOURS × 3600: after it the message is pending for nobody. */
   ttlSeconds?: number;
+  /** The message this one answers (uuid). */
+  inReplyTo?: string | null;
 }
 
 export interface BroadcastRequest {
@@ -63,6 +77,18 @@ export interface BroadcastRequest {
   type?: string | null;
   id?: string;
   ttlSeconds?: number;
+  inReplyTo?: string | null;
+}
+
+/** A message whose recipient Brain chooses: the least-loaded registered agent offering the capability. */
+export interface RoutedShareRequest extends Omit<ShareRequest, 'targetAgent'> {
+  /** `type` is the design note's spelling, accepted in-process as an alias of `capability`. */
+  routing: { capability: string } | { type: string };
+}
+
+/** Options of the design note's positional `getPendingMessages(agentId, count, { priority })`. */
+export interface PendingOptions {
+  priority?: Priority;
 }
 
 /** `created` is false when the id had been published before: the original message is returned. */

@@ -6,6 +6,7 @@ import { MemoryModule } from '../memory/memory.module';
 import { AgentRegistryRepository } from './agent-registry.repository';
 import { ArchiveHealthIndicator } from './archive.health';
 import { ArchiverService } from './archiver.service';
+import { CapabilityRouterService } from './capability-router.service';
 import { ContextSyncMetrics } from './context-sync.metrics';
 import { ContextSyncService } from './context-sync.service';
 import { DeadLettersService } from './dead-letters.service';
@@ -48,6 +49,7 @@ import { ThroughputSampler } from './throughput.sampler';
     MaintenanceService,
     ContextSyncService,
     EventStreamService,
+    CapabilityRouterService,
     ContextSyncMetrics,
     RetentionJob,
     ArchiveHealthIndicator,

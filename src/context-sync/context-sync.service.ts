@@ -10,10 +10,15 @@ import {
   ContextSyncStats,
   DeadLetter,
   LeaseExtension,
+  HistoryRecord,
+  PendingOptions,
   PendingQuery,
+  Priority,
   PublishResult,
+  RoutedShareRequest,
   ShareRequest,
 } from './context-message';
+import { CapabilityRouterService } from './capability-router.service';
 import { checkAgentId } from './context-sync.rules';
 import { DeadLettersService } from './dead-letters.service';
 import { InboxService } from './inbox.service';
@@ -22,6 +27,19 @@ import { MailboxRepository } from './mailbox.repository';
 import { MaintenanceService } from './maintenance.service';
 import { MessagePublisherService } from './message-publisher.service';
 import { MessageStatusService, MessageWithStatus } from './message-status.service';
+import { MemoryService } from '../memory/memory.service';
+
+/** The design note's "last 50 messages". */
+const DEFAULT_HISTORY_LIMIT = 50;
+
+function broadcastRequest(
+  first: BroadcastRequest | string,
+  context: Record<string, unknown> | undefined,
+  priority: Priority | undefined,
+): BroadcastRequest {
+  if (typeof first !== 'string') return first;
+  return { sourceAgent: first, context: context as Record<string, unknown>, priority };
+}
 
 /**
  * ContextSync: durable agent-to-agent messaging on Redis Streams, and the module's one API. Each agent has a direct
@@ -40,20 +58,32 @@ export class ContextSyncService {
     private readonly deadLetters: DeadLettersService,
     private readonly maintenance: MaintenanceService,
     private readonly leases: LeaseService,
+    private readonly router: CapabilityRouterService,
+    private readonly memory: MemoryService,
   ) {}
 
   // ---- agents --------------------------------------------------------------------------------------------
 
-  /** Creates the agent's Redis presence: meta (token hash), streams, consumer groups, broadcast membership. Idempotent. */
-  async registerAgent(agentId: string, tokenHash: string): Promise<void> {
+  /**
+   * Creates the agent's Redis presence: meta (token hash, capabilities), streams, consumer groups, broadcast
+   * membership, its place in the capability sets routing reads. Idempotent.
+   */
+  async registerAgent(agentId: string, tokenHash: string, capabilities: string[] = []): Promise<void> {
     checkAgentId(agentId, 'agentId');
-    await this.agents.registerAgent(agentId, tokenHash, Date.now());
+    await this.agents.registerAgent(agentId, tokenHash, Date.now(), capabilities);
     await this.agents.joinBroadcast(agentId);
+  }
+
+  /** Mirrors the capabilities of an agent registered before routing existed; false if already mirrored or gone. */
+  async mirrorCapabilities(agentId: string, capabilities: string[]): Promise<boolean> {
+    checkAgentId(agentId, 'agentId');
+    return this.agents.mirrorCapabilities(agentId, capabilities);
   }
 
   /** Removes the agent's live streams and state once everything in them is archived; its Postgres history stays. */
   async unregisterAgent(agentId: string): Promise<void> {
     checkAgentId(agentId, 'agentId');
+    await this.agents.removeFromCapabilities(agentId);
     await this.agents.closeAgent(agentId);
     this.publisher.forgetSender(agentId);
     await this.archiver.drainAgent(agentId);
@@ -79,21 +109,72 @@ export class ContextSyncService {
     return this.agents.listAgentIds();
   }
 
-  // ---- messages ------------------------------------------------------------------------------------------
+  // ---- messages: the design note's calls -----------------------------------------------------------------
 
-  share(request: ShareRequest): Promise<PublishResult> {
+  /** Sends context to one agent; the message (an idempotent replay of a known id: the original one). */
+  async share(request: ShareRequest): Promise<ContextMessage> {
+    return (await this.publisher.share(request)).message;
+  }
+
+  /** Sends context to every registered agent but the sender: `broadcast(from, context, priority?)` or one object. */
+  broadcast(request: BroadcastRequest): Promise<ContextMessage>;
+  broadcast(
+    sourceAgent: string,
+    context: Record<string, unknown>,
+    priority?: Priority,
+  ): Promise<ContextMessage>;
+  async broadcast(
+    first: BroadcastRequest | string,
+    context?: Record<string, unknown>,
+    priority?: Priority,
+  ): Promise<ContextMessage> {
+    return (await this.publisher.broadcast(broadcastRequest(first, context, priority))).message;
+  }
+
+  /** Sends context to the least-loaded agent offering `routing.capability` (the note's `routing.type` too). */
+  async shareWithRouting(request: RoutedShareRequest): Promise<ContextMessage> {
+    return (await this.router.route(request)).message;
+  }
+
+  /** `getPendingMessages(agentId, count?, { priority }?)` as in the design note, or with one query object. */
+  getPendingMessages(agentId: string, query?: PendingQuery): Promise<ContextMessage[]>;
+  getPendingMessages(agentId: string, count: number, options?: PendingOptions): Promise<ContextMessage[]>;
+  getPendingMessages(
+    agentId: string,
+    query?: PendingQuery | number,
+    options: PendingOptions = {},
+  ): Promise<ContextMessage[]> {
+    const asQuery = typeof query === 'number' ? { count: query, priority: options.priority } : query;
+    return this.inbox.getPendingMessages(agentId, asQuery);
+  }
+
+  /** true once acknowledged (idempotent); throws when the message is not addressed to the agent. */
+  async acknowledge(messageId: string, agentId: string): Promise<true> {
+    await this.inbox.acknowledge(messageId, agentId);
+    return true;
+  }
+
+  /** The conversation between two agents from the archive, newest first, at most `limit` (default 50) records. */
+  async getHistory(agentA: string, agentB: string, limit = DEFAULT_HISTORY_LIMIT): Promise<HistoryRecord[]> {
+    const page = await this.memory.getConversation(agentA, agentB, { limit });
+    return page.items.map((record) => ({ ...record, timestamp: record.createdAt }));
+  }
+
+  // ---- messages: what REST needs besides (201 vs 200 for a replay, the acknowledgement's time) -------------
+
+  publishMessage(request: ShareRequest): Promise<PublishResult> {
     return this.publisher.share(request);
   }
 
-  broadcast(request: BroadcastRequest): Promise<PublishResult> {
+  publishBroadcast(request: BroadcastRequest): Promise<PublishResult> {
     return this.publisher.broadcast(request);
   }
 
-  getPendingMessages(agentId: string, query?: PendingQuery): Promise<ContextMessage[]> {
-    return this.inbox.getPendingMessages(agentId, query);
+  publishRouted(request: RoutedShareRequest): Promise<PublishResult> {
+    return this.router.route(request);
   }
 
-  acknowledge(messageId: string, agentId: string): Promise<Acknowledgement> {
+  acknowledgeMessage(messageId: string, agentId: string): Promise<Acknowledgement> {
     return this.inbox.acknowledge(messageId, agentId);
   }
 

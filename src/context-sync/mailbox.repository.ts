@@ -90,8 +90,8 @@ export class MailboxRepository {
       payload: string;
       timestampMs: number;
       priority: Priority;
-      /** Set only for a message with a TTL: a plain entry stays as small as before. */
-      expiresAtMs?: number;
+      /** Optional entry fields as name, value pairs (empty values are not stored). */
+      optional?: string[];
     },
   ): Promise<PublishOutcome> {
     const keys = this.keys.mailbox(mailbox);
@@ -107,7 +107,7 @@ export class MailboxRepository {
       p,
       mailbox.kind,
       this.keys.wakeChannel(keys),
-      ...(message.expiresAtMs === undefined ? [] : [ENTRY_FIELDS.expiresAtMs, message.expiresAtMs]),
+      ...(message.optional ?? []),
     ]);
     return status === PublishStatus.Duplicate ? { status, location: parseLocation(location!) } : { status };
   }
@@ -250,6 +250,8 @@ export class MailboxRepository {
       fields[ENTRY_FIELDS.payload],
       fields[ENTRY_FIELDS.timestampMs],
       fields[DEAD_LETTER_FIELDS.priorityIndex],
+      fields[ENTRY_FIELDS.inReplyTo] ?? '',
+      fields[ENTRY_FIELDS.routedBy] ?? '',
     ]);
     return toRequeueOutcome(reply);
   }

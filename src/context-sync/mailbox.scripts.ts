@@ -17,6 +17,7 @@ const SCRIPTS = {
   'drop-dead-letter': 4,
   'set-token-hash': 1,
   'extend-lease': 7,
+  'mirror-capabilities': 1,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 

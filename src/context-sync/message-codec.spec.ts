@@ -28,7 +28,10 @@ describe('message codec', () => {
       priority: 'high',
       type: 'sales_data',
       deliveryCount: 2,
+      inReplyTo: null,
       expiresAt: null,
+      deliverAt: null,
+      routedBy: null,
     });
   });
 

@@ -69,8 +69,24 @@ export function toContextMessage(
     priority,
     type: fields[F.type] ? fields[F.type] : null,
     deliveryCount,
+    inReplyTo: fields[F.inReplyTo] || null,
     expiresAt: fields[F.expiresAtMs] ? new Date(Number(fields[F.expiresAtMs])).toISOString() : null,
+    deliverAt: null,
+    routedBy: fields[F.routedBy] || null,
   };
+}
+
+/** The optional entry fields of a publish, as name, value pairs: only those in use (a plain message sends none). */
+export function optionalEntryFields(message: {
+  inReplyTo?: string | null;
+  routedBy?: string | null;
+  expiresAtMs?: number;
+}): string[] {
+  const pairs: string[] = [];
+  if (message.inReplyTo) pairs.push(F.inReplyTo, message.inReplyTo);
+  if (message.routedBy) pairs.push(F.routedBy, message.routedBy);
+  if (message.expiresAtMs !== undefined) pairs.push(F.expiresAtMs, String(message.expiresAtMs));
+  return pairs;
 }
 
 export function toDeadLetter(fields: EntryFields, mailboxOwner: string): DeadLetter {
@@ -96,6 +112,8 @@ export function toArchivedMessage(message: ContextMessage): ArchivedMessage {
     type: message.type,
     payload: message.payload,
     createdAt: new Date(message.timestamp),
+    inReplyTo: message.inReplyTo,
+    routedBy: message.routedBy,
   };
 }
 

@@ -22,6 +22,7 @@ import {
 import { ContextSyncMetrics } from './context-sync.metrics';
 import { checkAgentId, UUID } from './context-sync.rules';
 import { mailboxOf } from './mailbox-address';
+import { optionalEntryFields } from './message-codec';
 import { PublishStatus } from './mailbox.replies';
 import { MailboxRepository } from './mailbox.repository';
 
@@ -60,13 +61,26 @@ export class MessagePublisherService {
     this.knownSenders.delete(agentId);
   }
 
-  private async publish(request: BroadcastRequest, target: string): Promise<PublishResult> {
+  /** A message to `target`, chosen by routing: `routedBy` says how ("capability:<name>"). */
+  async route(request: BroadcastRequest, target: string, routedBy: string): Promise<PublishResult> {
+    checkAgentId(target, 'targetAgent');
+    return this.syncMetrics.time('share', () => this.publish(request, target, routedBy));
+  }
+
+  private async publish(
+    request: BroadcastRequest,
+    target: string,
+    routedBy?: string,
+  ): Promise<PublishResult> {
     checkAgentId(request.sourceAgent, 'sourceAgent');
     const priority = request.priority ?? 'medium';
     if (!PRIORITIES.includes(priority))
       throw new InvalidRequestError(`priority must be one of ${PRIORITIES.join(', ')}`);
     if (request.id !== undefined && !UUID.test(request.id))
       throw new InvalidRequestError('id must be a lowercase uuid');
+    const inReplyTo = request.inReplyTo ?? null;
+    if (inReplyTo !== null && !UUID.test(inReplyTo))
+      throw new InvalidRequestError('inReplyTo must be a lowercase uuid');
     if (typeof request.context !== 'object' || request.context === null || Array.isArray(request.context)) {
       throw new InvalidRequestError('context must be a JSON object');
     }
@@ -97,7 +111,7 @@ export class MessagePublisherService {
         payload: JSON.stringify(request.context),
         timestampMs,
         priority,
-        expiresAtMs,
+        optional: optionalEntryFields({ inReplyTo, routedBy, expiresAtMs }),
       }),
       clientChosenId ? undefined : this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds()),
     ]);
@@ -126,7 +140,10 @@ export class MessagePublisherService {
         priority,
         type: messageType(request.type),
         deliveryCount: 0,
+        inReplyTo,
         expiresAt: expiresAtMs === undefined ? null : new Date(expiresAtMs).toISOString(),
+        deliverAt: null,
+        routedBy: routedBy ?? null,
       },
     };
   }

@@ -74,7 +74,15 @@ export class MessageStatusService {
     const status = toStatus(recipients, recipients.map(stateOf));
     return {
       // The archive keeps no TTL: an archived-only message is past the retention, so past any TTL it had.
-      message: { ...message, timestamp: message.createdAt.toISOString(), deliveryCount: 0, expiresAt: null },
+      message: {
+        ...message,
+        timestamp: message.createdAt.toISOString(),
+        deliveryCount: 0,
+        inReplyTo: message.inReplyTo ?? null,
+        expiresAt: null,
+        deliverAt: null,
+        routedBy: message.routedBy ?? null,
+      },
       recipients,
       // A broadcast nobody is known to have received is not "acknowledged by every recipient".
       status: { ...status, acknowledged: status.acknowledged && recipients.length > 0 },

@@ -17,6 +17,10 @@ export const ENTRY_FIELDS = {
   to: 'to',
   /** Expiry (ms) of a message published with ttlSeconds; absent without a TTL. */
   expiresAtMs: 'ex',
+  /** Optional (absent when unused): the message this one answers. */
+  inReplyTo: 'rt',
+  /** Optional: "capability:<name>" when Brain chose the recipient. */
+  routedBy: 'rb',
 } as const;
 
 /** Extra fields of a dead letter (a copy of the entry). */

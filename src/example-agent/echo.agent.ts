@@ -34,6 +34,7 @@ export class EchoAgent implements BrainAgentHandler {
         context: { echo: message.payload, inReplyTo: message.id },
         priority: message.priority,
         type: ECHO_TYPE,
+        inReplyTo: message.id,
         // A redelivered message (we crashed before the ack) gets the same reply id: the replay creates nothing new.
         id: replyIdFor(message.id),
       });

@@ -93,6 +93,7 @@ const publishFields = {
   id: uuid('id')
     .describe('your own id for the message (UUID); sending the same id again does not send it twice')
     .optional(),
+  inReplyTo: uuid('inReplyTo').describe('the id of the message this one answers').optional(),
 };
 
 export const sendMessageInput = z.strictObject({

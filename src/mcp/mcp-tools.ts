@@ -34,9 +34,6 @@ import {
 /** The lease consumer of MCP sessions: an agent's MCP sessions share its leases like replicas of one worker. */
 export const MCP_CONSUMER = 'mcp';
 
-export const ROUTING_NOT_AVAILABLE =
-  'routing by capability is not available yet: call list_agents with the capability, then send_message to one of them';
-
 const logger = new Logger('Mcp');
 
 /**
@@ -66,7 +63,12 @@ export function registerBrainTools(
     (args, extra) =>
       answer(extra, async () => {
         const sourceAgent = access.senderOf(caller, undefined);
-        const result = await brain.shareContext({ ...args, id: args.id?.toLowerCase(), sourceAgent });
+        const result = await brain.publishMessage({
+          ...args,
+          id: args.id?.toLowerCase(),
+          inReplyTo: args.inReplyTo?.toLowerCase(),
+          sourceAgent,
+        });
         return toContextMessageResponse(result.message);
       }),
   );
@@ -83,7 +85,12 @@ export function registerBrainTools(
     (args, extra) =>
       answer(extra, async () => {
         const sourceAgent = access.senderOf(caller, undefined);
-        const result = await brain.broadcast({ ...args, id: args.id?.toLowerCase(), sourceAgent });
+        const result = await brain.publishBroadcast({
+          ...args,
+          id: args.id?.toLowerCase(),
+          inReplyTo: args.inReplyTo?.toLowerCase(),
+          sourceAgent,
+        });
         return toContextMessageResponse(result.message);
       }),
   );
@@ -95,11 +102,23 @@ export function registerBrainTools(
       description:
         'Sends a JSON message to one agent that offers the given capability, chosen by Brain (the least busy one, ' +
         'never you). Use it when any capable agent will do and you do not care which. Returns the stored message, ' +
-        'naming the chosen agent in toAgent. Not available on this server yet: it answers an error; until then ' +
-        'call list_agents with the capability and send_message to one of them.',
+        'naming the chosen agent in toAgent and routedBy "capability:<name>"; an error when no other agent offers ' +
+        'the capability (list_agents with capability shows who does).',
       inputSchema: routeMessageInput,
     },
-    () => toolError({ message: ROUTING_NOT_AVAILABLE }),
+    (args, extra) =>
+      answer(extra, async () => {
+        const sourceAgent = access.senderOf(caller, undefined);
+        const { capability, ...message } = args;
+        const result = await brain.publishRouted({
+          ...message,
+          id: message.id?.toLowerCase(),
+          inReplyTo: message.inReplyTo?.toLowerCase(),
+          sourceAgent,
+          routing: { capability },
+        });
+        return toContextMessageResponse(result.message);
+      }),
   );
 
   tool(
@@ -144,7 +163,9 @@ export function registerBrainTools(
         }
         if (args.messageId !== undefined) {
           const recipient = access.recipientOf(caller, undefined);
-          return toAcknowledgementResponse(await brain.acknowledge(args.messageId.toLowerCase(), recipient));
+          return toAcknowledgementResponse(
+            await brain.acknowledgeMessage(args.messageId.toLowerCase(), recipient),
+          );
         }
         await access.actAs(caller, agentId);
         const ids = (args.ids ?? []).map((id) => id.toLowerCase());
@@ -220,13 +241,7 @@ export function registerBrainTools(
     },
     (args, extra) =>
       answer(extra, async () => {
-        const agents = await brain.listAgents();
-        const { capability } = args;
-        return toAgentListResponse(
-          capability === undefined
-            ? agents
-            : agents.filter((agent) => agent.capabilities.includes(capability)),
-        );
+        return toAgentListResponse(await brain.listAgents(args.capability));
       }),
   );
 }

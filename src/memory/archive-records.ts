@@ -16,6 +16,10 @@ export interface ArchivedMessage {
   createdAt: Date;
   /** The stream entry id it was archived from ("<ms>-<seq>"): orders messages of the same millisecond. */
   streamId?: string;
+  /** The message it answers, or null. */
+  inReplyTo?: string | null;
+  /** "capability:<name>" when Brain chose the recipient, or null. */
+  routedBy?: string | null;
 }
 
 /** One recipient's acknowledgement, archived to Postgres. */

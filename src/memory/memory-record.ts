@@ -17,6 +17,8 @@ export interface MemoryRecord {
   fromAgent?: string;
   toAgent?: string;
   messageId?: string;
+  /** Only for kind 'message': the message it answers, or null. */
+  inReplyTo?: string | null;
 }
 
 export interface Page<T> {

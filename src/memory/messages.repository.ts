@@ -18,7 +18,7 @@ export class MessagesRepository {
   ) {}
 
   /**
-   * One INSERT for the whole batch (arrays unnested: 7 parameters whatever the batch size); ids already stored,
+   * One INSERT for the whole batch (arrays unnested: 10 parameters whatever the batch size); ids already stored,
    * or repeated within the batch, are skipped. Returns the rows actually inserted.
    */
   async insertBatch(unordered: ArchivedMessage[]): Promise<number> {
@@ -26,9 +26,10 @@ export class MessagesRepository {
     const rows = await postgres(
       this.messages.query(
         `WITH inserted AS (
-           INSERT INTO messages (id, from_agent, to_agent, priority, type, payload, created_at, seq)
+           INSERT INTO messages (id, from_agent, to_agent, priority, type, payload, created_at, seq, in_reply_to,
+                                 routed_by)
            SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::jsonb[],
-                                $7::timestamptz[], $8::bigint[])
+                                $7::timestamptz[], $8::bigint[], $9::uuid[], $10::varchar[])
            ON CONFLICT (id) DO NOTHING
            RETURNING 1)
          SELECT count(*)::int AS count FROM inserted`,
@@ -41,6 +42,8 @@ export class MessagesRepository {
           batch.map((m) => storableJson(m.payload)),
           batch.map((m) => m.createdAt.toISOString()),
           batch.map((m) => streamSeq(m.streamId)),
+          batch.map((m) => m.inReplyTo ?? null),
+          batch.map((m) => m.routedBy ?? null),
         ],
       ),
     );
@@ -71,8 +74,8 @@ export class MessagesRepository {
   async findById(id: string): Promise<ArchivedMessage | null> {
     const entity = await postgres(this.messages.findOneBy({ id }));
     if (!entity) return null;
-    const { fromAgent, toAgent, priority, type, payload, createdAt } = entity;
-    return { id, fromAgent, toAgent, priority, type, payload, createdAt };
+    const { fromAgent, toAgent, priority, type, payload, createdAt, inReplyTo, routedBy } = entity;
+    return { id, fromAgent, toAgent, priority, type, payload, createdAt, inReplyTo, routedBy };
   }
 
   async findAcks(messageId: string): Promise<ArchivedAck[]> {

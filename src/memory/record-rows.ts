@@ -6,11 +6,12 @@ import { MemoryRecord, Page, Visibility } from './memory-record';
  * maps rows the same way. A message is authored by its sender: agent_id = from_agent.
  */
 export const MEMORY_COLUMNS = `id, agent_id, 'context'::text AS kind, type, context, tags, visibility::text AS visibility,
-  created_at, expires_at, NULL::varchar AS from_agent, NULL::varchar AS to_agent, seq, context_bytes AS bytes`;
+  created_at, expires_at, NULL::varchar AS from_agent, NULL::varchar AS to_agent, seq, context_bytes AS bytes,
+  NULL::uuid AS in_reply_to`;
 
 export const MESSAGE_COLUMNS = `id, from_agent AS agent_id, 'message'::text AS kind, type, payload AS context,
   '{}'::text[] AS tags, 'shared'::text AS visibility, created_at, NULL::timestamptz AS expires_at, from_agent, to_agent,
-  seq, payload_bytes AS bytes`;
+  seq, payload_bytes AS bytes, in_reply_to`;
 
 const ORDER = 'created_at DESC, seq DESC, id DESC';
 export const NEWEST_FIRST = `ORDER BY ${ORDER}`;
@@ -38,6 +39,7 @@ export interface RecordRow {
   /** bigint, as text. */
   seq: string;
   bytes: number;
+  in_reply_to: string | null;
   /** How many rows the ordered statement produced before the byte budget cut it (bigint, as text). */
   fetched?: string;
 }
@@ -58,6 +60,7 @@ export function toMemoryRecord(row: RecordRow): MemoryRecord {
     record.fromAgent = row.from_agent ?? undefined;
     record.toAgent = row.to_agent ?? undefined;
     record.messageId = row.id;
+    record.inReplyTo = row.in_reply_to;
   }
   return record;
 }

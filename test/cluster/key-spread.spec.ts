@@ -24,7 +24,7 @@ describe('key layout on a Redis Cluster', () => {
     for (const agent of agents) await brain.contextSync.registerAgent(agent, `hash-${agent}`);
     await Promise.all(
       agents.map((agent) =>
-        brain.contextSync.share({ sourceAgent: 'agent-0', targetAgent: agent, context: {} }),
+        brain.contextSync.publishMessage({ sourceAgent: 'agent-0', targetAgent: agent, context: {} }),
       ),
     );
 

@@ -329,7 +329,7 @@ describe('input limits (e2e): JSON fidelity, depth, text, content types, path le
         null,
       ]);
 
-      const shared = await brain.app.get(ContextSyncService).share({
+      const shared = await brain.app.get(ContextSyncService).publishMessage({
         sourceAgent: 'nova',
         targetAgent: 'dexter',
         context: {},

@@ -293,9 +293,29 @@ describe('MCP server at /mcp (e2e)', () => {
       expect(result.structuredContent).toEqual(rest.body);
     });
 
-    it('route_message says routing by capability is not available yet', async () => {
-      const result = await nova.call('route_message', { capability: 'forecasting', context: {} });
-      expect(errorText(result)).toMatch(/^routing by capability is not available yet/);
+    it('route_message routes like POST /v1/messages with routing; none capable: the REST 404 message', async () => {
+      const prophet = await brain.client.register(ADMIN_TOKEN, 'prophet', { capabilities: ['prophecy'] });
+      const routed = await nova.data('route_message', {
+        capability: 'prophecy',
+        context: { q: 'rain?' },
+        type: 'question',
+      });
+      expect(routed).toMatchObject({
+        fromAgent: 'nova',
+        toAgent: 'prophet',
+        routedBy: 'capability:prophecy',
+        type: 'question',
+        payload: { q: 'rain?' },
+      });
+      expect((await brain.client.get('/v1/agents/prophet/messages', prophet)).body.items).toEqual([routed]);
+
+      const none = await nova.call('route_message', { capability: 'telepathy', context: {} });
+      const rest = await brain.client.post('/v1/messages', brain.token.nova, {
+        routing: { capability: 'telepathy' },
+        context: {},
+      });
+      expect(rest.status).toBe(404);
+      expect(errorText(none)).toBe(rest.body.message);
     });
   });
 

@@ -43,7 +43,7 @@ describe('memory limits and correctness (e2e)', () => {
     const brainAI = brain.app.get(BrainAI);
     const published: { id: string; timestamp: string }[] = [];
     for (let i = 0; i < 60; i++) {
-      const result = await brainAI.shareContext({
+      const result = await brainAI.publishMessage({
         sourceAgent: 'kai',
         targetAgent: 'dexter',
         context: { i },
@@ -76,7 +76,7 @@ describe('memory limits and correctness (e2e)', () => {
 
   it('shows an agent only the traffic and memories it may see in insights; the admin sees all', async () => {
     const brainAI = brain.app.get(BrainAI);
-    await brainAI.shareContext({
+    await brainAI.publishMessage({
       sourceAgent: 'nova',
       targetAgent: 'dexter',
       context: { deal: 'x' },
@@ -132,8 +132,8 @@ describe('memory limits and correctness (e2e)', () => {
       visibility: 'private',
     });
     expect(secret.status).toBe(201);
-    await brainAI.shareContext({ sourceAgent: 'rhea', targetAgent: 'kai', context: { to: 'kai' } });
-    await brainAI.shareContext({ sourceAgent: 'kai', targetAgent: 'rhea', context: { to: 'rhea' } });
+    await brainAI.publishMessage({ sourceAgent: 'rhea', targetAgent: 'kai', context: { to: 'kai' } });
+    await brainAI.publishMessage({ sourceAgent: 'kai', targetAgent: 'rhea', context: { to: 'rhea' } });
     await waitFor(
       async () => (await client.get('/v1/conversations/rhea/kai', oldToken)).body.items?.length === 2,
       'the conversation to be archived',

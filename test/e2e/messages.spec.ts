@@ -47,7 +47,10 @@ describe('messages API (e2e)', () => {
         priority: 'high',
         type: 'sales_data',
         deliveryCount: 0,
+        inReplyTo: null,
         expiresAt: null,
+        deliverAt: null,
+        routedBy: null,
       });
       const pending = await client.get('/v1/agents/dexter/messages', token.dexter);
       expect(pending.body.items).toEqual([response.body]);

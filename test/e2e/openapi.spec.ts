@@ -170,7 +170,6 @@ describe('OpenAPI document (e2e)', () => {
     expect(Object.keys(message.properties).sort()).toEqual(
       [
         'deliveryCount',
-        'expiresAt',
         'fromAgent',
         'id',
         'payload',
@@ -178,6 +177,10 @@ describe('OpenAPI document (e2e)', () => {
         'timestamp',
         'toAgent',
         'type',
+        'inReplyTo',
+        'expiresAt',
+        'deliverAt',
+        'routedBy',
       ].sort(),
     );
     expect(message.properties.priority.enum).toEqual(['critical', 'high', 'medium', 'low']);

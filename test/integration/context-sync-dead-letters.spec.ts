@@ -107,9 +107,13 @@ describe('ContextSync dead letters by message id', () => {
     commands.filter(([name, , start, end]) => /^xrev?range$/i.test(name) && start !== end);
 
   it('requeues the oldest of 20,000 dead letters, and misses an unknown id, without scanning them', async () => {
-    const direct = await sync().share({ sourceAgent: 'nova', targetAgent: 'dexter', context: { n: 1 } });
-    const broadcast = await sync().broadcast({ sourceAgent: 'nova', context: { n: 2 } });
-    await sync().acknowledge(broadcast.message.id, 'kai');
+    const direct = await sync().publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'dexter',
+      context: { n: 1 },
+    });
+    const broadcast = await sync().publishBroadcast({ sourceAgent: 'nova', context: { n: 2 } });
+    await sync().acknowledgeMessage(broadcast.message.id, 'kai');
     await deadLetter('dexter', direct.message.id);
     await deadLetter('dexter', broadcast.message.id);
     const directDead = keys.agentMailbox('dexter').dead;
@@ -143,10 +147,34 @@ describe('ContextSync dead letters by message id', () => {
     await expect(sync().requeueDeadLetter('dexter', unindexed)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('a dead letter and its requeued copy keep inReplyTo and routedBy, direct and broadcast', async () => {
+    await brain.contextSync.registerAgent('ana', 'hash-ana', ['analysis']);
+    const question = randomUUID();
+    const routed = await sync().shareWithRouting({
+      sourceAgent: 'nova',
+      context: {},
+      inReplyTo: question,
+      routing: { capability: 'analysis' },
+    });
+    const broadcast = await sync().broadcast({ sourceAgent: 'nova', context: {}, inReplyTo: question });
+    for (const message of [routed, broadcast]) await deadLetter('ana', message.id);
+    const letters = await sync().listDeadLetters('ana', 10);
+    for (const message of [routed, broadcast]) {
+      const kept = { inReplyTo: question, routedBy: message.routedBy };
+      expect(letters.find((letter) => letter.id === message.id)).toMatchObject(kept);
+      expect(await sync().requeueDeadLetter('ana', message.id)).toMatchObject(kept);
+    }
+    expect(routed.routedBy).toBe('capability:analysis');
+  });
+
   it('keeps dead letters past retention: status still names them, an ack resolves one, a requeue revives another', async () => {
     await sync().registerAgent('omni', 'hash-omni');
-    const direct = await sync().share({ sourceAgent: 'nova', targetAgent: 'omni', context: { n: 1 } });
-    const broadcast = await sync().broadcast({ sourceAgent: 'nova', context: { n: 2 } });
+    const direct = await sync().publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'omni',
+      context: { n: 1 },
+    });
+    const broadcast = await sync().publishBroadcast({ sourceAgent: 'nova', context: { n: 2 } });
     await sync().acknowledgeMany('kai', [broadcast.message.id]);
     await sync().acknowledgeMany('dexter', [broadcast.message.id]);
     await deadLetter('omni', direct.message.id);
@@ -164,7 +192,9 @@ describe('ContextSync dead letters by message id', () => {
     }
     expect((await sync().getStats()).deadLetters).toBe(before.deadLetters);
 
-    expect(await sync().acknowledge(broadcast.message.id, 'omni')).toMatchObject({ acknowledged: true });
+    expect(await sync().acknowledgeMessage(broadcast.message.id, 'omni')).toMatchObject({
+      acknowledged: true,
+    });
     expect((await sync().listDeadLetters('omni')).map((letter) => letter.id)).toEqual([direct.message.id]);
     expect((await sync().getStats()).deadLetters).toBe(before.deadLetters - 1);
     await waitFor(
@@ -188,7 +218,7 @@ describe('ContextSync dead letters by message id', () => {
 
   it('a broadcast requeued from the dead letters stays pending for its member after retention trims the original', async () => {
     await sync().registerAgent('zoe', 'hash-zoe');
-    const { message } = await sync().broadcast({ sourceAgent: 'nova', context: { n: 3 } });
+    const { message } = await sync().publishBroadcast({ sourceAgent: 'nova', context: { n: 3 } });
     for (const agent of ['kai', 'dexter', 'omni']) await sync().acknowledgeMany(agent, [message.id]);
     await deadLetter('zoe', message.id);
     const between = Date.now();
@@ -206,7 +236,7 @@ describe('ContextSync dead letters by message id', () => {
       deadLetteredFor: [],
     });
     expect((await sync().getPendingMessages('zoe')).map((m) => m.id)).toEqual([message.id]);
-    await sync().acknowledge(message.id, 'zoe');
+    await sync().acknowledgeMessage(message.id, 'zoe');
     expect((await sync().getMessage(message.id)).status).toMatchObject({
       acknowledged: true,
       acknowledgedBy: ['dexter', 'kai', 'omni', 'zoe'],
@@ -215,14 +245,14 @@ describe('ContextSync dead letters by message id', () => {
   });
 
   it('reads the live state of a message whose id claim expired before retention trimmed it', async () => {
-    const { message } = await sync().share({ sourceAgent: 'nova', targetAgent: 'kai', context: {} });
+    const { message } = await sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'kai', context: {} });
     await waitFor(async () => (await sync().getStats()).archiveLag === 0, 'everything archived');
     await redis.del(keys.messageClaim(message.id));
     expect((await sync().getMessage(message.id)).status).toMatchObject({
       pendingFor: ['kai'],
       acknowledged: false,
     });
-    await sync().acknowledge(message.id, 'kai');
+    await sync().acknowledgeMessage(message.id, 'kai');
     expect((await sync().getMessage(message.id)).status).toMatchObject({
       acknowledgedBy: ['kai'],
       acknowledged: true,

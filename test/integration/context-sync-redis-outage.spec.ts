@@ -28,13 +28,17 @@ describe('ContextSync while Redis is down', () => {
 
   it('fails publish, pending and ack fast with a Redis error, then works again without a restart', async () => {
     const sync = brain.contextSync;
-    const before = await sync.share({ sourceAgent: 'nova', targetAgent: 'dexter', context: { n: 'before' } });
+    const before = await sync.publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'dexter',
+      context: { n: 'before' },
+    });
 
     await redis.stop();
     for (const attempt of [
-      () => sync.share({ sourceAgent: 'nova', targetAgent: 'dexter', context: { n: 'during' } }),
+      () => sync.publishMessage({ sourceAgent: 'nova', targetAgent: 'dexter', context: { n: 'during' } }),
       () => sync.getPendingMessages('dexter'),
-      () => sync.acknowledge(before.message.id, 'dexter'),
+      () => sync.acknowledgeMessage(before.message.id, 'dexter'),
     ]) {
       const started = Date.now();
       const error = await attempt().then(
@@ -56,7 +60,11 @@ describe('ContextSync while Redis is down', () => {
     }, 'ContextSync to work again after Redis came back');
     // What got a 201 survived (AOF always); what failed left nothing behind.
     expect(pending.map((m) => m.payload)).toEqual([{ n: 'before' }]);
-    const after = await sync.share({ sourceAgent: 'nova', targetAgent: 'dexter', context: { n: 'after' } });
+    const after = await sync.publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'dexter',
+      context: { n: 'after' },
+    });
     expect((await sync.getPendingMessages('dexter')).map((m) => m.id)).toEqual([
       before.message.id,
       after.message.id,

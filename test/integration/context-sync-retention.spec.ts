@@ -23,7 +23,7 @@ describe('ContextSync retention by length', () => {
     for (let i = 0; i < 300; i += 50) {
       const batch = await Promise.all(
         Array.from({ length: 50 }, (_, j) =>
-          sync.share({ sourceAgent: 'nova', targetAgent: 'slow', context: { n: i + j } }),
+          sync.publishMessage({ sourceAgent: 'nova', targetAgent: 'slow', context: { n: i + j } }),
         ),
       );
       sent.push(...batch.map(({ message }) => message.id));
@@ -74,14 +74,16 @@ describe('ContextSync retention by age', () => {
     const sync = brain.contextSync;
     const direct = [];
     for (let n = 0; n < 4; n++)
-      direct.push((await sync.share({ sourceAgent: 'nova', targetAgent: 'slow', context: { n } })).message);
+      direct.push(
+        (await sync.publishMessage({ sourceAgent: 'nova', targetAgent: 'slow', context: { n } })).message,
+      );
     const broadcasts = [];
     for (let n = 0; n < 2; n++)
-      broadcasts.push((await sync.broadcast({ sourceAgent: 'nova', context: { n } })).message);
+      broadcasts.push((await sync.publishBroadcast({ sourceAgent: 'nova', context: { n } })).message);
     // slow leases one direct message and acknowledges another before reading it; kai leases one broadcast.
     expect(await sync.getPendingMessages('slow', { consumer: 'c', count: 1 })).toHaveLength(1);
     expect(await sync.getPendingMessages('kai', { consumer: 'c', count: 1 })).toHaveLength(1);
-    await sync.acknowledge(direct[3].id, 'slow');
+    await sync.acknowledgeMessage(direct[3].id, 'slow');
     await waitFor(async () => (await sync.getStats()).archiveLag === 0, 'everything archived');
     expect((await sync.getStats()).pendingMessages).toBe(3 + 2 + 2);
     expect((await sync.getMessage(direct[1].id)).status.pendingFor).toEqual(['slow']);
@@ -101,14 +103,18 @@ describe('ContextSync retention by age', () => {
     });
 
     // The counters stay right for what comes next.
-    const next = await sync.share({ sourceAgent: 'nova', targetAgent: 'slow', context: { n: 'next' } });
-    const broadcast = await sync.broadcast({ sourceAgent: 'kai', context: { n: 'next' } });
+    const next = await sync.publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'slow',
+      context: { n: 'next' },
+    });
+    const broadcast = await sync.publishBroadcast({ sourceAgent: 'kai', context: { n: 'next' } });
     expect((await sync.getStats()).pendingMessages).toBe(3);
     const leased = await sync.getPendingMessages('slow', { consumer: 'c', count: 10 });
     expect(leased.map((m) => m.id)).toEqual([next.message.id, broadcast.message.id]);
     expect((await sync.getStats()).pendingMessages).toBe(3);
     expect(await sync.acknowledgeMany('slow', [next.message.id, broadcast.message.id])).toBe(2);
-    await sync.acknowledge(broadcast.message.id, 'nova');
+    await sync.acknowledgeMessage(broadcast.message.id, 'nova');
     expect((await sync.getStats()).pendingMessages).toBe(0);
   });
 });

@@ -33,8 +33,8 @@ describe('ContextSync TTL and lease extension (in process)', () => {
   };
 
   it('stores an expiry only on a message with a TTL, and refuses one beyond the retention', async () => {
-    const plain = await sync().share({ sourceAgent: 'nova', targetAgent: 'dexter', context: {} });
-    const timed = await sync().share({
+    const plain = await sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'dexter', context: {} });
+    const timed = await sync().publishMessage({
       sourceAgent: 'nova',
       targetAgent: 'dexter',
       context: {},
@@ -46,13 +46,17 @@ describe('ContextSync TTL and lease extension (in process)', () => {
     expect(await entryFields(timed.message.id)).toEqual(['m', 'f', 'ty', 'p', 'ts', 'to', 'ex']);
     const max = environment.config.messages.retentionMs / 1000;
     await expect(
-      sync().broadcast({ sourceAgent: 'nova', context: {}, ttlSeconds: max + 1 }),
+      sync().publishBroadcast({ sourceAgent: 'nova', context: {}, ttlSeconds: max + 1 }),
     ).rejects.toBeInstanceOf(InvalidRequestError);
     await sync().acknowledgeMany('dexter', [plain.message.id, timed.message.id]);
   });
 
   it('keeps an extended lease in a zset that the next lease read empties once it ran out', async () => {
-    const { message } = await sync().share({ sourceAgent: 'nova', targetAgent: 'dexter', context: {} });
+    const { message } = await sync().publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'dexter',
+      context: {},
+    });
     expect((await sync().getPendingMessages('dexter', { consumer: 'a' })).map((m) => m.id)).toEqual([
       message.id,
     ]);

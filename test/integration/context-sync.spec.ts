@@ -33,7 +33,7 @@ describe('ContextSync on real Redis and Postgres', () => {
   const ids = (messages: ContextMessage[]) => messages.map((m) => m.id);
 
   it('shares, lists as pending, acknowledges, and then no longer lists it', async () => {
-    const { message, created } = await sync().share({
+    const { message, created } = await sync().publishMessage({
       sourceAgent: 'nova',
       targetAgent: 'dexter',
       context: { query: 'sales data' },
@@ -54,34 +54,38 @@ describe('ContextSync on real Redis and Postgres', () => {
     expect(ids(await sync().getPendingMessages('dexter'))).toEqual([message.id]);
     expect(await sync().isAcknowledged(message.id)).toBe(false);
 
-    const ack = await sync().acknowledge(message.id, 'dexter');
+    const ack = await sync().acknowledgeMessage(message.id, 'dexter');
     expect(ack).toMatchObject({ id: message.id, agentId: 'dexter', acknowledged: true });
     expect(await sync().getPendingMessages('dexter')).toEqual([]);
     expect(await sync().isAcknowledged(message.id)).toBe(true);
     // Acknowledging again answers as before.
-    expect(await sync().acknowledge(message.id, 'dexter')).toEqual(ack);
+    expect(await sync().acknowledgeMessage(message.id, 'dexter')).toEqual(ack);
   });
 
   it('refuses unknown recipients and acknowledgements by non-recipients', async () => {
-    await expect(sync().share({ sourceAgent: 'nova', targetAgent: 'zed', context: {} })).rejects.toThrow(
-      "agent 'zed' is not registered",
-    );
-    const { message } = await sync().share({ sourceAgent: 'nova', targetAgent: 'dexter', context: {} });
-    await expect(sync().acknowledge(message.id, 'kai')).rejects.toMatchObject({ status: 404 });
-    await expect(sync().acknowledge(randomUUID(), 'dexter')).rejects.toMatchObject({ status: 404 });
-    await sync().acknowledge(message.id, 'dexter');
+    await expect(
+      sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'zed', context: {} }),
+    ).rejects.toThrow("agent 'zed' is not registered");
+    const { message } = await sync().publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'dexter',
+      context: {},
+    });
+    await expect(sync().acknowledgeMessage(message.id, 'kai')).rejects.toMatchObject({ status: 404 });
+    await expect(sync().acknowledgeMessage(randomUUID(), 'dexter')).rejects.toMatchObject({ status: 404 });
+    await sync().acknowledgeMessage(message.id, 'dexter');
   });
 
   it('is idempotent on the message id, and refuses an id reused for another message', async () => {
     const id = randomUUID();
-    const first = await sync().share({
+    const first = await sync().publishMessage({
       id,
       sourceAgent: 'nova',
       targetAgent: 'kai',
       context: { n: 1, m: 2 },
     });
     // A retry: the same message again (key order does not make it another message).
-    const again = await sync().share({
+    const again = await sync().publishMessage({
       id,
       sourceAgent: 'nova',
       targetAgent: 'kai',
@@ -93,37 +97,47 @@ describe('ContextSync on real Redis and Postgres', () => {
     expect(ids(await sync().getPendingMessages('kai'))).toEqual([id]);
     // The same id for another message: another recipient, another payload, priority or type.
     await expect(
-      sync().share({ id, sourceAgent: 'nova', targetAgent: 'dexter', context: {} }),
+      sync().publishMessage({ id, sourceAgent: 'nova', targetAgent: 'dexter', context: {} }),
     ).rejects.toMatchObject({ status: 409 });
     for (const change of [{ context: { n: 2, m: 2 } }, { priority: 'high' as const }, { type: 'other' }]) {
       await expect(
-        sync().share({ id, sourceAgent: 'nova', targetAgent: 'kai', context: { n: 1, m: 2 }, ...change }),
+        sync().publishMessage({
+          id,
+          sourceAgent: 'nova',
+          targetAgent: 'kai',
+          context: { n: 1, m: 2 },
+          ...change,
+        }),
       ).rejects.toMatchObject({ status: 409 });
     }
     expect(ids(await sync().getPendingMessages('kai'))).toEqual([id]);
-    await sync().acknowledge(id, 'kai');
+    await sync().acknowledgeMessage(id, 'kai');
   });
 
   it('delivers critical before high, medium and low, oldest first within a priority (the seed note example)', async () => {
-    const low = await sync().share({
+    const low = await sync().publishMessage({
       sourceAgent: 'dexter',
       targetAgent: 'nova',
       context: { n: 'low' },
       priority: 'low',
     });
-    const medium1 = await sync().share({ sourceAgent: 'dexter', targetAgent: 'nova', context: { n: 'm1' } });
-    const critical = await sync().broadcast({
+    const medium1 = await sync().publishMessage({
+      sourceAgent: 'dexter',
+      targetAgent: 'nova',
+      context: { n: 'm1' },
+    });
+    const critical = await sync().publishBroadcast({
       sourceAgent: 'omni',
       context: { type: 'system_alert', message: 'API rate limit at 90%' },
       priority: 'critical',
     });
-    const medium2 = await sync().share({
+    const medium2 = await sync().publishMessage({
       sourceAgent: 'kai',
       targetAgent: 'nova',
       context: { n: 'm2' },
       type: 'sales_data',
     });
-    const high = await sync().share({
+    const high = await sync().publishMessage({
       sourceAgent: 'kai',
       targetAgent: 'nova',
       context: { n: 'high' },
@@ -157,7 +171,7 @@ describe('ContextSync on real Redis and Postgres', () => {
   });
 
   it('broadcasts to every registered agent but the sender and not to agents registered later', async () => {
-    const { message } = await sync().broadcast({
+    const { message } = await sync().publishBroadcast({
       sourceAgent: 'omni',
       context: { alert: 'deploy' },
       priority: 'high',
@@ -168,7 +182,7 @@ describe('ContextSync on real Redis and Postgres', () => {
     expect(ids(await sync().getPendingMessages('omni'))).not.toContain(message.id);
     expect(ids(await sync().getPendingMessages('latecomer'))).not.toContain(message.id);
 
-    await sync().acknowledge(message.id, 'nova');
+    await sync().acknowledgeMessage(message.id, 'nova');
     expect(ids(await sync().getPendingMessages('nova'))).not.toContain(message.id);
     expect(ids(await sync().getPendingMessages('dexter'))).toContain(message.id);
     const { status, recipients } = await sync().getMessage(message.id);
@@ -180,8 +194,8 @@ describe('ContextSync on real Redis and Postgres', () => {
       deadLetteredFor: [],
       expired: false,
     });
-    await expect(sync().acknowledge(message.id, 'latecomer')).rejects.toMatchObject({ status: 404 });
-    await expect(sync().acknowledge(message.id, 'omni')).rejects.toMatchObject({ status: 404 });
+    await expect(sync().acknowledgeMessage(message.id, 'latecomer')).rejects.toMatchObject({ status: 404 });
+    await expect(sync().acknowledgeMessage(message.id, 'omni')).rejects.toMatchObject({ status: 404 });
 
     await sync().acknowledgeMany('dexter', [message.id]);
     await sync().acknowledgeMany('kai', [message.id]);
@@ -199,7 +213,7 @@ describe('ContextSync on real Redis and Postgres', () => {
     for (let i = 0; i < 1000; i += 100) {
       const batch = await Promise.all(
         Array.from({ length: 100 }, (_, j) =>
-          sync().share({ sourceAgent: 'nova', targetAgent: 'worker', context: { i: i + j } }),
+          sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'worker', context: { i: i + j } }),
         ),
       );
       batch.forEach(({ message }) => published.add(message.id));
@@ -253,7 +267,7 @@ describe('ContextSync on real Redis and Postgres', () => {
 
   it('moves a message never acknowledged to the dead letters after exactly BRAIN_MAX_DELIVERIES, once, and requeues it', async () => {
     await sync().registerAgent('flaky', 'hash-flaky');
-    const { message } = await sync().share({
+    const { message } = await sync().publishMessage({
       sourceAgent: 'nova',
       targetAgent: 'flaky',
       context: { poison: true },
@@ -280,7 +294,7 @@ describe('ContextSync on real Redis and Postgres', () => {
     expect(await sync().listDeadLetters('flaky')).toEqual([]);
     const again = await sync().getPendingMessages('flaky', { consumer: 'c2' });
     expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([[message.id, 1]]);
-    await sync().acknowledge(message.id, 'flaky');
+    await sync().acknowledgeMessage(message.id, 'flaky');
     // Acknowledged: a requeue would deliver it again (contract v1.1, "Consumers").
     await expect(sync().requeueDeadLetter('flaky', message.id)).rejects.toMatchObject({ status: 409 });
   });
@@ -290,11 +304,11 @@ describe('ContextSync on real Redis and Postgres', () => {
     for (let i = 0; i < 10000; i += 500) {
       await Promise.all(
         Array.from({ length: 500 }, () =>
-          sync().share({ sourceAgent: 'nova', targetAgent: 'busy', context: {}, priority: 'low' }),
+          sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'busy', context: {}, priority: 'low' }),
         ),
       );
     }
-    const critical = await sync().share({
+    const critical = await sync().publishMessage({
       sourceAgent: 'kai',
       targetAgent: 'busy',
       context: { urgent: true },
@@ -312,16 +326,16 @@ describe('ContextSync on real Redis and Postgres', () => {
     const started = Date.now();
     const waiting = sync().getPendingMessages('sleepy', { waitMs: 10000 });
     setTimeout(
-      () => void sync().share({ sourceAgent: 'nova', targetAgent: 'sleepy', context: { wake: 1 } }),
+      () => void sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'sleepy', context: { wake: 1 } }),
       200,
     );
     const woke = await waiting;
     expect(woke).toHaveLength(1);
     expect(Date.now() - started).toBeLessThan(5000);
-    await sync().acknowledge(woke[0].id, 'sleepy');
+    await sync().acknowledgeMessage(woke[0].id, 'sleepy');
 
     const waitingForBroadcast = sync().getPendingMessages('sleepy', { waitMs: 10000, consumer: 'w' });
-    setTimeout(() => void sync().broadcast({ sourceAgent: 'omni', context: { wake: 2 } }), 200);
+    setTimeout(() => void sync().publishBroadcast({ sourceAgent: 'omni', context: { wake: 2 } }), 200);
     const broadcast = await waitingForBroadcast;
     expect(broadcast.map((m) => m.toAgent)).toEqual(['broadcast']);
 
@@ -334,7 +348,7 @@ describe('ContextSync on real Redis and Postgres', () => {
     await sync().registerAgent('archivist', 'hash-archivist');
     const sent = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
-        sync().share({ sourceAgent: 'nova', targetAgent: 'archivist', context: { i } }),
+        sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'archivist', context: { i } }),
       ),
     );
     await waitFor(async () => {
@@ -344,7 +358,7 @@ describe('ContextSync on real Redis and Postgres', () => {
       return found.every(Boolean);
     }, 'all messages in Postgres');
     const { message } = sent[0];
-    await sync().acknowledge(message.id, 'archivist');
+    await sync().acknowledgeMessage(message.id, 'archivist');
     await waitFor(
       async () => ((await brain.memory.findArchivedMessage(message.id))?.acks.length ?? 0) === 1,
       'the ack in Postgres',
@@ -355,9 +369,9 @@ describe('ContextSync on real Redis and Postgres', () => {
   it('reports stats from counters', async () => {
     await sync().registerAgent('counted', 'hash-counted');
     const before = await sync().getStats();
-    const a = await sync().share({ sourceAgent: 'nova', targetAgent: 'counted', context: {} });
-    await sync().share({ sourceAgent: 'nova', targetAgent: 'counted', context: {} });
-    await sync().acknowledge(a.message.id, 'counted');
+    const a = await sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'counted', context: {} });
+    await sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'counted', context: {} });
+    await sync().acknowledgeMessage(a.message.id, 'counted');
     const after = await sync().getStats();
     expect(after.streamsByAgent.counted).toBe(2);
     expect(after.pendingMessages - before.pendingMessages).toBe(1);
@@ -369,7 +383,11 @@ describe('ContextSync on real Redis and Postgres', () => {
     const second = await startContextSync(environment.config);
     try {
       await sync().registerAgent('old', 'hash-old');
-      const kept = await sync().share({ sourceAgent: 'nova', targetAgent: 'old', context: { keep: true } });
+      const kept = await sync().publishMessage({
+        sourceAgent: 'nova',
+        targetAgent: 'old',
+        context: { keep: true },
+      });
       await waitFor(async () => (await sync().getStats()).archiveLag === 0, 'archive lag 0');
       // Nothing is older than the retention: nothing goes.
       expect(await sync().cleanupOldMessages()).toBe(0);
@@ -414,14 +432,14 @@ describe('ContextSync on real Redis and Postgres', () => {
     } finally {
       redis.disconnect();
     }
-    const { message } = await sync().share({
+    const { message } = await sync().publishMessage({
       sourceAgent: 'nova',
       targetAgent: 'fragile',
       context: { after: 'delete' },
     });
     expect(ids(await sync().getPendingMessages('fragile'))).toEqual([message.id]);
     expect(ids(await sync().getPendingMessages('fragile', { consumer: 'f1' }))).toEqual([message.id]);
-    await sync().acknowledge(message.id, 'fragile');
+    await sync().acknowledgeMessage(message.id, 'fragile');
     expect(await sync().getPendingMessages('fragile', { consumer: 'f1' })).toEqual([]);
     await waitFor(
       async () => (await brain.memory.findArchivedMessage(message.id)) !== null,

@@ -15,6 +15,8 @@ function message(index: number, overrides: Partial<ArchivedMessage> = {}): Archi
     type: index % 3 === 0 ? null : `type-${index % 5}`,
     payload: { index, text: `message number ${index}` },
     createdAt: new Date(BASE_TIME + index),
+    inReplyTo: null,
+    routedBy: null,
     ...overrides,
   };
 }
@@ -83,6 +85,12 @@ describe('MemoryService: the message archive (integration)', () => {
       type: 'bad\uFFFDtype',
       payload: { nul: 'a\uFFFDb', lone: 'x\uFFFDy', ['key\uFFFD']: 1, pair: '😀' },
     });
+  });
+
+  it('keeps the message a message answers and how its recipient was chosen', async () => {
+    const answer = message(21, { inReplyTo: randomUUID(), routedBy: 'capability:{odd} name' });
+    expect(await memory.archiveMessages([answer])).toBe(1);
+    expect((await memory.findArchivedMessage(answer.id))?.message).toEqual(answer);
   });
 
   it('archives each recipient ack once, keeping its first time, even before its message arrives', async () => {

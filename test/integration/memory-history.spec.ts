@@ -123,6 +123,7 @@ describe('MemoryService: history, conversations, insights and retention (integra
       fromAgent: 'dexter',
       toAgent: 'nova',
       messageId: m.m11.id,
+      inReplyTo: null,
     });
   });
 

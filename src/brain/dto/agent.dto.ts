@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
+import { IsOptional, IsString, Length } from 'class-validator';
 import type { Agent } from '../../agents/agents.service';
 import { AGENT_ID_PATTERN } from '../../common/ids';
 import {
@@ -8,7 +8,7 @@ import {
   MAX_CAPABILITIES,
   MAX_CAPABILITY_LENGTH,
 } from '../../common/limits';
-import { IsAgentIdField, IsBoundedString, IsJsonObjectField, IsStringList } from './validation';
+import { IsAgentIdField, IsBoundedString, IsJsonObjectField, IsSafeText, IsStringList } from './validation';
 
 export class RegisterAgentRequest {
   @ApiProperty({ pattern: AGENT_ID_PATTERN.source, example: 'nova', description: "'broadcast' is reserved" })
@@ -34,6 +34,22 @@ export class RegisterAgentRequest {
   @IsOptional()
   @IsJsonObjectField({ safeText: true })
   metadata?: Record<string, unknown>;
+}
+
+export class AgentListQuery {
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: MAX_CAPABILITY_LENGTH,
+    example: 'analysis',
+    description: 'only agents whose capabilities contain it',
+  })
+  @IsOptional()
+  @IsString({ message: `capability must be a string of 1..${MAX_CAPABILITY_LENGTH} characters` })
+  @Length(1, MAX_CAPABILITY_LENGTH, {
+    message: `capability must be a string of 1..${MAX_CAPABILITY_LENGTH} characters`,
+  })
+  @IsSafeText()
+  capability?: string;
 }
 
 export class AgentResponse {

@@ -163,6 +163,14 @@ export class MemoryRecordResponse {
 
   @ApiPropertyOptional({ format: 'uuid', description: "kind 'message' only" })
   messageId?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: "kind 'message' only: the message it answers (threads), or null",
+  })
+  inReplyTo?: string | null;
 }
 
 export class MemoryRecordPageResponse {
@@ -197,6 +205,7 @@ export function toMemoryRecordResponse(record: MemoryRecord): MemoryRecordRespon
     response.fromAgent = record.fromAgent;
     response.toAgent = record.toAgent;
     response.messageId = record.messageId;
+    response.inReplyTo = record.inReplyTo ?? null;
   }
   return response;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Matches, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsObject, IsOptional, Matches, Min, ValidateNested } from 'class-validator';
 import {
   type Acknowledgement,
   type ContextMessage,
@@ -19,6 +20,9 @@ import {
   IsPriorityField,
   IsUuidField,
 } from './validation';
+import { MessageOptionsResponse, RoutingRequest } from './message-options.dto';
+
+export { RoutingRequest } from './message-options.dto';
 
 const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
 
@@ -69,12 +73,34 @@ export class SendBroadcastRequest {
   @IsInt({ message: 'ttlSeconds must be an integer of at least 1' })
   @Min(1, { message: 'ttlSeconds must be an integer of at least 1' })
   ttlSeconds?: number;
+
+  @ApiPropertyOptional({ format: 'uuid', example: EXAMPLE_ID, description: 'the message this one answers' })
+  @IsOptional()
+  @IsUuidField()
+  inReplyTo?: string;
 }
 
 export class SendMessageRequest extends SendBroadcastRequest {
-  @ApiProperty({ pattern: AGENT_ID_PATTERN.source, example: 'dexter' })
+  @ApiPropertyOptional({
+    pattern: AGENT_ID_PATTERN.source,
+    example: 'dexter',
+    description: 'the recipient; exactly one of targetAgent and routing',
+  })
+  @IsOptional()
   @IsAgentIdField()
-  targetAgent: string;
+  targetAgent?: string;
+
+  @ApiPropertyOptional({
+    type: RoutingRequest,
+    description:
+      'instead of targetAgent: Brain picks, among the registered agents offering the capability (never the ' +
+      'sender), the one with the fewest pending messages (ties: the one routed to least recently)',
+  })
+  @IsOptional()
+  @IsObject({ message: 'routing must be an object' })
+  @ValidateNested()
+  @Type(() => RoutingRequest)
+  routing?: RoutingRequest;
 }
 
 export class PendingQuery {
@@ -138,7 +164,7 @@ export class DeadLettersQuery {
 
 // ---- responses ------------------------------------------------------------------------------------------------
 
-export class ContextMessageResponse {
+export class ContextMessageResponse extends MessageOptionsResponse {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID })
   id: string;
 
@@ -166,15 +192,6 @@ export class ContextMessageResponse {
     description: 'times the message was handed to a consumer (lease mode)',
   })
   deliveryCount: number;
-
-  @ApiProperty({
-    type: String,
-    format: 'date-time',
-    nullable: true,
-    example: null,
-    description: 'when it stops being pending for anyone (ttlSeconds); null without a TTL',
-  })
-  expiresAt: string | null;
 }
 
 export class ContextMessageListResponse {
@@ -285,7 +302,10 @@ export function toContextMessageResponse(message: ContextMessage): ContextMessag
     priority: message.priority,
     type: message.type ?? null,
     deliveryCount: message.deliveryCount,
+    inReplyTo: message.inReplyTo ?? null,
     expiresAt: message.expiresAt ?? null,
+    deliverAt: message.deliverAt ?? null,
+    routedBy: message.routedBy ?? null,
   };
 }
 

@@ -7,6 +7,7 @@
 --                         m  message id   f  sender   ty  type ('' = none)   p  payload (JSON)   ts  sent at (ms)
 --                         to  '' | 'broadcast' (a broadcast dead letter requeued as a copy into a direct stream)
 --                         ex  expiry (ms) of a message published with ttlSeconds; absent without a TTL
+--                         optional, absent when unused: rt  the message it answers   rb  'capability:<name>'
 --   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id)
 --   acked[:<member>]    hash  message id -> the recipient's resolution: ack time in ms (acknowledged)
 --                         | 's' the sender's own broadcast | 'd' dead-lettered | 'r' broadcast dead letter requeued
@@ -21,7 +22,10 @@
 --   acklog              stream acks for the archiver: m message id, a agent id, at ms
 --   dead[:<member>]     stream dead letters: the entry's fields plus pr <p>, reason, detail, deadAt ms, dc deliveries
 --   deadidx[:<member>]  hash  message id -> entry id in dead
---   meta (direct)       hash  tokenHash, registeredAt: exists while the agent is registered (publish's gate)
+--   meta (direct)       hash  tokenHash, registeredAt, caps (capabilities, JSON list): exists while the agent is
+--                         registered (publish's gate)
+-- Outside the mailbox slots, for routing: {cap:<name>}:agents set of the agents offering it, {cap:<name>}:routed
+-- hash agent id -> last routed-to ms.
 --   members (broadcast) hash  agent id -> "<entry id per priority>" it joined after
 -- Groups (names come in ARGV): the recipient's ('inbox' direct, the member's id broadcast) and the archive group
 -- on every stream and ack log.

@@ -8,7 +8,7 @@
 -- ARGV[1] message id  ARGV[2] sender  ARGV[3] type ('' = none)  ARGV[4] payload JSON  ARGV[5] timestamp ms
 -- ARGV[6] priority index (0 = critical .. 3 = low)  ARGV[7] 'direct' | 'broadcast'
 -- ARGV[8] the slot's wake channel (sharded pub/sub, same slot): long polls of the recipients listen to it
--- ARGV[9..] optional entry fields, as name/value pairs (e.g. ex: the expiry ms of a message with a TTL)
+-- ARGV[9..] optional entry fields as name, value pairs (rt, rb, ex); a pair with an empty value is not stored
 -- Reply: {1, location} created | {0, location} already published | {-1} recipient not registered
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {0, existing} end
@@ -17,9 +17,14 @@ if ARGV[7] == 'direct' and redis.call('EXISTS', KEYS[3]) == 0 then return {-1} e
 
 local last = {}
 if ARGV[7] == 'broadcast' then last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) end
-local fields = {'m', ARGV[1], 'f', ARGV[2], 'ty', ARGV[3], 'p', ARGV[4], 'ts', ARGV[5], 'to', ''}
-for k = 9, #ARGV do fields[#fields + 1] = ARGV[k] end
-local entry_id = redis.call('XADD', KEYS[1], '*', unpack(fields))
+local entry = {'m', ARGV[1], 'f', ARGV[2], 'ty', ARGV[3], 'p', ARGV[4], 'ts', ARGV[5], 'to', ''}
+for i = 9, #ARGV - 1, 2 do
+  if ARGV[i + 1] ~= '' then
+    entry[#entry + 1] = ARGV[i]
+    entry[#entry + 1] = ARGV[i + 1]
+  end
+end
+local entry_id = redis.call('XADD', KEYS[1], '*', unpack(entry))
 local location = ARGV[6] .. ' ' .. entry_id
 redis.call('HSET', KEYS[2], ARGV[1], location)
 redis.call('HINCRBY', KEYS[4], 'added:' .. ARGV[6], 1)

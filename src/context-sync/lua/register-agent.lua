@@ -1,6 +1,7 @@
 -- Creates (or refreshes) an agent's direct mailbox. Idempotent: an existing mailbox keeps its messages.
 -- KEYS[1..4] the agent's streams   KEYS[5] the agent's meta hash   KEYS[6] the agent's cursor hash
 -- ARGV[1] token hash   ARGV[2] now ms   ARGV[3] the agent's consumer group name   ARGV[4] the archive group
+-- ARGV[5] the agent's capabilities (JSON list), mirrored for routing
 -- Reply: 1 if the agent was new, 0 if it existed
 local created = redis.call('EXISTS', KEYS[5]) == 0
 for p = 0, 3 do
@@ -16,5 +17,6 @@ end
 redis.call('HSETNX', KEYS[6], 'early', 0)
 redis.call('HSET', KEYS[5], 'tokenHash', ARGV[1])
 redis.call('HSETNX', KEYS[5], 'registeredAt', ARGV[2])
+redis.call('HSET', KEYS[5], 'caps', ARGV[5])
 if created then return 1 end
 return 0

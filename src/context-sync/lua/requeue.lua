@@ -5,6 +5,7 @@
 -- KEYS[9] the agent's dead-letter index (message id -> entry id in KEYS[7])
 -- ARGV[1] message id   ARGV[2] 'own' (the dead letter is in KEYS[7]) | 'copy' (it came from the broadcast slot)
 -- ARGV[3..7] for 'copy': sender, type, payload, timestamp ms, priority index
+-- ARGV[8..9] for 'copy': in reply to, routed by ('' = none)
 -- Reply: {1, priority index, entry id, fields} the pending entry | {0} no such dead letter
 --   | {-1} the agent has acknowledged the message (a requeue would deliver it again)
 local message_id = ARGV[1]
@@ -27,7 +28,8 @@ if ARGV[2] == 'own' then
     return {0}
   end
   fields = {f = field(dead_entry, 'f'), ty = field(dead_entry, 'ty'), p = field(dead_entry, 'p'),
-    ts = field(dead_entry, 'ts'), to = field(dead_entry, 'to') or '', pr = tonumber(field(dead_entry, 'pr'))}
+    ts = field(dead_entry, 'ts'), to = field(dead_entry, 'to') or '', pr = tonumber(field(dead_entry, 'pr')),
+    rt = field(dead_entry, 'rt') or '', rb = field(dead_entry, 'rb') or ''}
   redis.call('XDEL', KEYS[7], dead_entry[1])
   redis.call('HDEL', KEYS[9], message_id)
   redis.call('HINCRBY', KEYS[8], 'dead', -1)
@@ -40,12 +42,19 @@ else
     local found = redis.call('XRANGE', KEYS[tonumber(parts[1]) + 1], parts[2], parts[2])
     if #found > 0 then return {1, tonumber(parts[1]), found[1][1], found[1][2]} end
   end
-  fields = {f = ARGV[3], ty = ARGV[4], p = ARGV[5], ts = ARGV[6], to = 'broadcast', pr = tonumber(ARGV[7])}
+  fields = {f = ARGV[3], ty = ARGV[4], p = ARGV[5], ts = ARGV[6], to = 'broadcast', pr = tonumber(ARGV[7]),
+    rt = ARGV[8] or '', rb = ARGV[9] or ''}
 end
 
 local stream = KEYS[fields.pr + 1]
-local entry_id = redis.call('XADD', stream, '*', 'm', message_id, 'f', fields.f, 'ty', fields.ty, 'p', fields.p,
-  'ts', fields.ts, 'to', fields.to)
+local entry = {'m', message_id, 'f', fields.f, 'ty', fields.ty, 'p', fields.p, 'ts', fields.ts, 'to', fields.to}
+for _, name in ipairs({'rt', 'rb'}) do
+  if fields[name] ~= '' then
+    entry[#entry + 1] = name
+    entry[#entry + 1] = fields[name]
+  end
+end
+local entry_id = redis.call('XADD', stream, '*', unpack(entry))
 redis.call('HSET', KEYS[5], message_id, fields.pr .. ' ' .. entry_id)
 redis.call('HDEL', KEYS[6], message_id)
 redis.call('HINCRBY', KEYS[8], 'added:' .. fields.pr, 1)

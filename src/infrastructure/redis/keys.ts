@@ -16,6 +16,19 @@ function checkedMessage(messageId: string): string {
   return messageId;
 }
 
+/** Capability names are free text: anything but [A-Za-z0-9_.-] is percent-encoded, braces included (hash tags). */
+function escapedCapability(capability: string): string {
+  if (capability.length === 0 || capability.length > 200)
+    throw new Error('refusing an empty or long capability key');
+  return capability.replace(/[^A-Za-z0-9_.-]/g, (char) =>
+    encodeURIComponent(char).replace(/[!'()*~]/g, hexOf),
+  );
+}
+
+function hexOf(char: string): string {
+  return `%${char.charCodeAt(0).toString(16).toUpperCase()}`;
+}
+
 /** The keys of one mailbox: an agent's own (direct) streams, or the broadcast streams as seen by one member. */
 export interface MailboxKeys {
   /** Slot-local tag, e.g. `{agent:nova}` or `{broadcast}`. */
@@ -136,6 +149,16 @@ export class RedisKeys {
   /** The set of registered agent ids: the registry that cross-agent work iterates (never KEYS). */
   agentRegistry(): string {
     return `${this.prefix}:{registry}:agents`;
+  }
+
+  /** Registered agents offering a capability (routing's candidates); the name is escaped, any text may be one. */
+  capabilityAgents(capability: string): string {
+    return `${this.prefix}:{cap:${escapedCapability(capability)}}:agents`;
+  }
+
+  /** Agent id -> when routing last chose it for this capability (ms): the tie-break between equally loaded agents. */
+  capabilityRouted(capability: string): string {
+    return `${this.prefix}:{cap:${escapedCapability(capability)}}:routed`;
   }
 
   /** Global claim of a message id: "<sender> <target>", so an id is unique across targets and findable by id. */

@@ -29,6 +29,13 @@ export class MessageEntity {
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
+  /** The message it answers (1767225600004-message-replies.ts). */
+  @Column({ name: 'in_reply_to', type: 'uuid', nullable: true })
+  inReplyTo: string | null;
+
+  @Column({ name: 'routed_by', type: 'varchar', length: 200, nullable: true })
+  routedBy: string | null;
+
   @Column({ name: 'archived_at', type: 'timestamptz', default: () => 'now()' })
   archivedAt: Date;
 }
