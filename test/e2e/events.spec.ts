@@ -79,7 +79,10 @@ describe('event streams: GET /v1/agents/{id}/events (e2e)', () => {
         priority: 'critical',
         type: null,
         deliveryCount: 0,
+        inReplyTo: null,
         expiresAt: null,
+        deliverAt: null,
+        routedBy: null,
       });
 
       const latencies: number[] = [];

@@ -112,7 +112,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the registered agents */
+        /** List the registered agents; with `capability`, only those offering it (discovery) */
         get: operations["Agents_list"];
         put?: never;
         /** Register an agent (admin). The token in the answer is shown only this once. */
@@ -392,7 +392,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send context to one agent. 201 once it is durable in Redis. */
+        /**
+         * Send context to one agent. 201 once it is durable in Redis.
+         * @description Name the recipient (`targetAgent`) or let Brain route by capability (`routing`): exactly one of the two. Routed: 404 `no registered agent offers capability '<name>'` when nobody (but the sender) offers it.
+         */
         post: operations["Messages_send"];
         delete?: never;
         options?: never;
@@ -640,6 +643,12 @@ export interface components {
         };
         ContextMessageResponse: {
             /**
+             * Format: date-time
+             * @description when it becomes pending (delayMs)
+             * @example null
+             */
+            deliverAt: string | null;
+            /**
              * @description times the message was handed to a consumer (lease mode)
              * @example 0
              */
@@ -658,6 +667,12 @@ export interface components {
              */
             id: string;
             /**
+             * Format: uuid
+             * @description the message it answers
+             * @example null
+             */
+            inReplyTo: string | null;
+            /**
              * @example {
              *       "query": "Q3 sales by region"
              *     }
@@ -670,6 +685,11 @@ export interface components {
              * @enum {string}
              */
             priority: "critical" | "high" | "medium" | "low";
+            /**
+             * @description 'capability:<name>' when Brain chose the recipient by capability, else null
+             * @example null
+             */
+            routedBy: string | null;
             /**
              * Format: date-time
              * @example 2025-11-13T14:00:00.000Z
@@ -695,6 +715,12 @@ export interface components {
              */
             deadAt: string;
             /**
+             * Format: date-time
+             * @description when it becomes pending (delayMs)
+             * @example null
+             */
+            deliverAt: string | null;
+            /**
              * @description times the message was handed to a consumer (lease mode)
              * @example 0
              */
@@ -718,6 +744,12 @@ export interface components {
              */
             id: string;
             /**
+             * Format: uuid
+             * @description the message it answers
+             * @example null
+             */
+            inReplyTo: string | null;
+            /**
              * @example {
              *       "query": "Q3 sales by region"
              *     }
@@ -736,6 +768,11 @@ export interface components {
              * @enum {string}
              */
             reason: "max_deliveries" | "rejected";
+            /**
+             * @description 'capability:<name>' when Brain chose the recipient by capability, else null
+             * @example null
+             */
+            routedBy: string | null;
             /**
              * Format: date-time
              * @example 2025-11-13T14:00:00.000Z
@@ -845,6 +882,11 @@ export interface components {
              * @example 0b6f2f1e-7d4c-4b8e-9a2f-3c1d5e7f9a11
              */
             id: string;
+            /**
+             * Format: uuid
+             * @description kind 'message' only: the message it answers (threads), or null
+             */
+            inReplyTo?: string | null;
             /** @enum {string} */
             kind: "context" | "message";
             /**
@@ -901,6 +943,12 @@ export interface components {
         };
         MessageWithStatusResponse: {
             /**
+             * Format: date-time
+             * @description when it becomes pending (delayMs)
+             * @example null
+             */
+            deliverAt: string | null;
+            /**
              * @description times the message was handed to a consumer (lease mode)
              * @example 0
              */
@@ -919,6 +967,12 @@ export interface components {
              */
             id: string;
             /**
+             * Format: uuid
+             * @description the message it answers
+             * @example null
+             */
+            inReplyTo: string | null;
+            /**
              * @example {
              *       "query": "Q3 sales by region"
              *     }
@@ -931,6 +985,11 @@ export interface components {
              * @enum {string}
              */
             priority: "critical" | "high" | "medium" | "low";
+            /**
+             * @description 'capability:<name>' when Brain chose the recipient by capability, else null
+             * @example null
+             */
+            routedBy: string | null;
             status: components["schemas"]["MessageStatusResponse"];
             /**
              * Format: date-time
@@ -1036,6 +1095,13 @@ export interface components {
              */
             token: string;
         };
+        RoutingRequest: {
+            /**
+             * @description one of the capabilities agents registered with
+             * @example analysis
+             */
+            capability: string;
+        };
         SendBroadcastRequest: {
             /**
              * @example {
@@ -1051,6 +1117,12 @@ export interface components {
              * @example 6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10
              */
             id?: string;
+            /**
+             * Format: uuid
+             * @description the message this one answers
+             * @example 6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10
+             */
+            inReplyTo?: string;
             /**
              * @default medium
              * @enum {string}
@@ -1085,17 +1157,28 @@ export interface components {
              */
             id?: string;
             /**
+             * Format: uuid
+             * @description the message this one answers
+             * @example 6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10
+             */
+            inReplyTo?: string;
+            /**
              * @default medium
              * @enum {string}
              */
             priority?: "critical" | "high" | "medium" | "low";
+            /** @description instead of targetAgent: Brain picks, among the registered agents offering the capability (never the sender), the one with the fewest pending messages (ties: the one routed to least recently) */
+            routing?: components["schemas"]["RoutingRequest"];
             /**
              * @description the sender: must be the calling agent if given; required when the admin publishes
              * @example nova
              */
             sourceAgent?: string;
-            /** @example dexter */
-            targetAgent: string;
+            /**
+             * @description the recipient; exactly one of targetAgent and routing
+             * @example dexter
+             */
+            targetAgent?: string;
             /**
              * @description after this many seconds the message is pending for nobody (status.expired true; history keeps it). At most BRAIN_RETENTION_HOURS × 3600.
              * @example 300
@@ -1505,7 +1588,10 @@ export interface operations {
     };
     Agents_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description only agents whose capabilities contain it */
+                capability?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1518,6 +1604,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentListResponse"];
+                };
+            };
+            /** @description invalid input: the message names the field (unknown fields, bad ids, out-of-range numbers, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "targetAgent must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description no bearer token, or one that is not valid (any more) */
