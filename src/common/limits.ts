@@ -28,3 +28,6 @@ export const MAX_AGENT_NAME_LENGTH = 128;
 export const MAX_AGENT_DESCRIPTION_LENGTH = 1024;
 export const MAX_CAPABILITIES = 64;
 export const MAX_CAPABILITY_LENGTH = 64;
+/** A nack's reason text, and how long a requeue may wait (contract: "Consumers"). */
+export const MAX_NACK_REASON_LENGTH = 500;
+export const MAX_NACK_DELAY_MS = 3_600_000;

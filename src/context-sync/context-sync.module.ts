@@ -17,6 +17,8 @@ import { MailboxRepository } from './mailbox.repository';
 import { MaintenanceService } from './maintenance.service';
 import { MessagePublisherService } from './message-publisher.service';
 import { MessageStatusService } from './message-status.service';
+import { NackRepository } from './nack.repository';
+import { NackService } from './nack.service';
 import { RetentionJob } from './retention.job';
 import { StreamArchiveRepository } from './stream-archive.repository';
 import { StreamTrimmerService } from './stream-trimmer.service';
@@ -49,6 +51,8 @@ import { ThroughputSampler } from './throughput.sampler';
     ArchiveHealthIndicator,
     MailboxStatsService,
     ThroughputSampler,
+    NackRepository,
+    NackService,
   ],
   exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator, MailboxStatsService, ThroughputSampler],
 })

@@ -20,6 +20,7 @@ import { MailboxRepository } from './mailbox.repository';
 import { MaintenanceService } from './maintenance.service';
 import { MessagePublisherService } from './message-publisher.service';
 import { MessageStatusService, MessageWithStatus } from './message-status.service';
+import { NackOptions, NackResult, NackService } from './nack.service';
 
 /**
  * ContextSync: durable agent-to-agent messaging on Redis Streams, and the module's one API. Each agent has a direct
@@ -37,6 +38,7 @@ export class ContextSyncService {
     private readonly statuses: MessageStatusService,
     private readonly deadLetters: DeadLettersService,
     private readonly maintenance: MaintenanceService,
+    private readonly nacks: NackService,
   ) {}
 
   // ---- agents --------------------------------------------------------------------------------------------
@@ -96,6 +98,16 @@ export class ContextSyncService {
 
   acknowledgeMany(agentId: string, ids: string[]): Promise<number> {
     return this.inbox.acknowledgeMany(agentId, ids);
+  }
+
+  /** Gives a message back: requeue it (now or after `delayMs`) or dead-letter it (contract: "Consumers"). */
+  nack(messageId: string, agentId: string, options?: NackOptions): Promise<NackResult> {
+    return this.nacks.nack(messageId, agentId, options);
+  }
+
+  /** The design note's name for a nack without requeue: to the agent's dead letters now, `reason` as detail. */
+  moveToDeadLetter(messageId: string, agentId: string, reason?: string): Promise<NackResult> {
+    return this.nacks.moveToDeadLetter(messageId, agentId, reason);
   }
 
   getMessage(messageId: string): Promise<MessageWithStatus> {

@@ -16,6 +16,7 @@ const SCRIPTS = {
   requeue: 9,
   'drop-dead-letter': 4,
   'set-token-hash': 1,
+  nack: 11,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 

@@ -59,3 +59,32 @@ local function split_words(text)
   for word in string.gmatch(text, '%S+') do words[#words + 1] = word end
   return words
 end
+
+-- Moves one recipient's entry to its dead letters: a copy with the priority index, the reason, its detail ('' none),
+-- when, and how many deliveries it had. It stops being pending: marked 'd' in the acked hash, released from the
+-- group (XACK) if the group holds it, or counted as resolved early if the group has not read it yet.
+-- keys: {stream, acked, cursor, dead, counters, deadidx}; how: {group, p, reason, detail, now, deliveries, read}
+local function bury_entry(keys, entry, how)
+  local fields = entry[2]
+  local copy = {}
+  for i = 1, #fields do copy[i] = fields[i] end
+  for _, extra in ipairs({'pr', tostring(how.p), 'reason', how.reason, 'deadAt', how.now,
+      'dc', tostring(how.deliveries)}) do
+    copy[#copy + 1] = extra
+  end
+  if how.detail ~= '' then
+    copy[#copy + 1] = 'detail'
+    copy[#copy + 1] = how.detail
+  end
+  local message_id = field(entry, 'm')
+  local dead_id = redis.call('XADD', keys.dead, '*', unpack(copy))
+  redis.call('HSET', keys.deadidx, message_id, dead_id)
+  if how.read then
+    redis.call('XACK', keys.stream, how.group, entry[1])
+  else
+    redis.call('HINCRBY', keys.cursor, 'early', 1)
+    redis.call('HINCRBY', keys.cursor, 'early:' .. how.p, 1)
+  end
+  redis.call('HSET', keys.acked, message_id, 'd')
+  redis.call('HINCRBY', keys.counters, 'dead', 1)
+end
