@@ -31,3 +31,5 @@ export const MAX_CAPABILITY_LENGTH = 64;
 /** A nack's reason text, and how long a requeue may wait (contract: "Consumers"). */
 export const MAX_NACK_REASON_LENGTH = 500;
 export const MAX_NACK_DELAY_MS = 3_600_000;
+/** How long a publish may be delayed (`delayMs`, contract v1.1). */
+export const MAX_PUBLISH_DELAY_MS = 86_400_000;

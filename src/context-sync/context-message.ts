@@ -17,6 +17,8 @@ export interface ContextMessage {
   type: string | null;
   /** How many times the message has been handed to a consumer (lease mode); 0 if never. */
   deliveryCount: number;
+  /** ISO-8601: when a delayed message is (was) due; null when it was not delayed. */
+  deliverAt: string | null;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface ShareRequest {
   type?: string | null;
   /** Client-chosen id (uuid) for idempotent publish; generated when absent. */
   id?: string;
+  /** 0..86400000: not pending before timestamp + delayMs. */
+  delayMs?: number;
 }
 
 export interface BroadcastRequest {
@@ -58,6 +62,7 @@ export interface BroadcastRequest {
   priority?: Priority;
   type?: string | null;
   id?: string;
+  delayMs?: number;
 }
 
 /** `created` is false when the id had been published before: the original message is returned. */

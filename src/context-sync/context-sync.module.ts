@@ -18,6 +18,8 @@ import { MaintenanceService } from './maintenance.service';
 import { MessagePublisherService } from './message-publisher.service';
 import { MessageStatusService } from './message-status.service';
 import { NackRepository } from './nack.repository';
+import { DelayedRepository } from './delayed.repository';
+import { DelayedDeliveryService } from './delayed-delivery.service';
 import { NackService } from './nack.service';
 import { RetentionJob } from './retention.job';
 import { StreamArchiveRepository } from './stream-archive.repository';
@@ -53,6 +55,8 @@ import { ThroughputSampler } from './throughput.sampler';
     ThroughputSampler,
     NackRepository,
     NackService,
+    DelayedRepository,
+    DelayedDeliveryService,
   ],
   exports: [ContextSyncService, RetentionJob, ArchiveHealthIndicator, MailboxStatsService, ThroughputSampler],
 })

@@ -90,6 +90,8 @@ export class MailboxRepository {
       payload: string;
       timestampMs: number;
       priority: Priority;
+      /** A delayed message: when it became due (ms). */
+      deliverAtMs?: number;
     },
   ): Promise<PublishOutcome> {
     const keys = this.keys.mailbox(mailbox);
@@ -105,6 +107,7 @@ export class MailboxRepository {
       p,
       mailbox.kind,
       this.keys.wakeChannel(keys),
+      message.deliverAtMs ?? '',
     ]);
     return status === PublishStatus.Duplicate ? { status, location: parseLocation(location!) } : { status };
   }

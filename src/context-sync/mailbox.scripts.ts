@@ -17,6 +17,8 @@ const SCRIPTS = {
   'drop-dead-letter': 4,
   'set-token-hash': 1,
   nack: 11,
+  'delay-schedule': 2,
+  'delay-claim': 2,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 

@@ -28,7 +28,18 @@ describe('message codec', () => {
       priority: 'high',
       type: 'sales_data',
       deliveryCount: 2,
+      deliverAt: null,
     });
+  });
+
+  it('carries when a delayed message was due', () => {
+    const due = toContextMessage(
+      { ...stored, da: String(Date.parse('2025-11-13T14:05:00.000Z')) },
+      'high',
+      'dexter',
+      0,
+    );
+    expect(due.deliverAt).toBe('2025-11-13T14:05:00.000Z');
   });
 
   it('gives null for a missing type and keeps broadcast recipients', () => {

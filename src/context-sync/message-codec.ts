@@ -69,6 +69,7 @@ export function toContextMessage(
     priority,
     type: fields[F.type] ? fields[F.type] : null,
     deliveryCount,
+    deliverAt: fields[F.deliverAtMs] ? new Date(Number(fields[F.deliverAtMs])).toISOString() : null,
   };
 }
 

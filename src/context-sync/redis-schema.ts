@@ -15,6 +15,8 @@ export const ENTRY_FIELDS = {
   timestampMs: 'ts',
   /** 'broadcast' on a copy requeued from a broadcast dead letter into a direct mailbox, else ''. */
   to: 'to',
+  /** A delayed message: when it was due (ms); absent otherwise. */
+  deliverAtMs: 'da',
 } as const;
 
 /** Extra fields of a dead letter (a copy of the entry). */

@@ -47,6 +47,7 @@ describe('messages API (e2e)', () => {
         priority: 'high',
         type: 'sales_data',
         deliveryCount: 0,
+        deliverAt: null,
       });
       const pending = await client.get('/v1/agents/dexter/messages', token.dexter);
       expect(pending.body.items).toEqual([response.body]);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import {
   type Acknowledgement,
   type ContextMessage,
@@ -9,7 +9,7 @@ import {
   type MessageStatus,
 } from '../../context-sync/context-message';
 import { AGENT_ID_PATTERN, CONSUMER_PATTERN, PRIORITIES, Priority } from '../../common/ids';
-import { MAX_COUNT, MAX_TYPE_LENGTH, MAX_WAIT_MS } from '../../common/limits';
+import { MAX_COUNT, MAX_PUBLISH_DELAY_MS, MAX_TYPE_LENGTH, MAX_WAIT_MS } from '../../common/limits';
 import {
   IsAgentIdField,
   IsIntegerParam,
@@ -56,6 +56,19 @@ export class SendBroadcastRequest {
   @IsOptional()
   @IsAgentIdField()
   sourceAgent?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_PUBLISH_DELAY_MS,
+    description:
+      'delayed delivery: not pending (nor leased, nor peeked) before timestamp + delayMs (deliverAt)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PUBLISH_DELAY_MS)
+  delayMs?: number;
 }
 
 export class SendMessageRequest extends SendBroadcastRequest {
@@ -153,6 +166,15 @@ export class ContextMessageResponse {
     description: 'times the message was handed to a consumer (lease mode)',
   })
   deliveryCount: number;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: null,
+    description: 'a delayed message (delayMs): when it is (was) due; null otherwise',
+  })
+  deliverAt: string | null;
 }
 
 export class ContextMessageListResponse {
@@ -263,6 +285,7 @@ export function toContextMessageResponse(message: ContextMessage): ContextMessag
     priority: message.priority,
     type: message.type ?? null,
     deliveryCount: message.deliveryCount,
+    deliverAt: message.deliverAt ?? null,
   };
 }
 

@@ -8,6 +8,7 @@
 -- ARGV[1] message id  ARGV[2] sender  ARGV[3] type ('' = none)  ARGV[4] payload JSON  ARGV[5] timestamp ms
 -- ARGV[6] priority index (0 = critical .. 3 = low)  ARGV[7] 'direct' | 'broadcast'
 -- ARGV[8] the slot's wake channel (sharded pub/sub, same slot): long polls of the recipients listen to it
+-- ARGV[9] deliverAt ms of a delayed message ('' = not delayed: no 'da' field is stored)
 -- Reply: {1, location} created | {0, location} already published | {-1} recipient not registered
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {0, existing} end
@@ -16,8 +17,12 @@ if ARGV[7] == 'direct' and redis.call('EXISTS', KEYS[3]) == 0 then return {-1} e
 
 local last = {}
 if ARGV[7] == 'broadcast' then last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1) end
-local entry_id = redis.call('XADD', KEYS[1], '*', 'm', ARGV[1], 'f', ARGV[2], 'ty', ARGV[3], 'p', ARGV[4],
-  'ts', ARGV[5], 'to', '')
+local entry = {'m', ARGV[1], 'f', ARGV[2], 'ty', ARGV[3], 'p', ARGV[4], 'ts', ARGV[5], 'to', ''}
+if ARGV[9] and ARGV[9] ~= '' then
+  entry[#entry + 1] = 'da'
+  entry[#entry + 1] = ARGV[9]
+end
+local entry_id = redis.call('XADD', KEYS[1], '*', unpack(entry))
 local location = ARGV[6] .. ' ' .. entry_id
 redis.call('HSET', KEYS[2], ARGV[1], location)
 redis.call('HINCRBY', KEYS[4], 'added:' .. ARGV[6], 1)
