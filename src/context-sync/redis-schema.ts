@@ -50,6 +50,8 @@ export const CURSOR_FIELDS = {
   /** Entries acknowledged before they were read, all priorities / priority p. */
   early: 'early',
   earlyAt: (p: number) => `early:${p}`,
+  /** Due ms of a nack's requeue delayed past the visibility timeout (fetch holds the entry back until then). */
+  hold: (messageId: string) => `hold:${messageId}`,
 } as const;
 
 /** Fields of the counters and stats hashes. */

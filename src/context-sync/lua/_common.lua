@@ -6,12 +6,14 @@
 --   stream:<priority>   stream, one per priority. Entry fields:
 --                         m  message id   f  sender   ty  type ('' = none)   p  payload (JSON)   ts  sent at (ms)
 --                         to  '' | 'broadcast' (a broadcast dead letter requeued as a copy into a direct stream)
+--                         da  due ms of a delayed message (absent when not delayed)
 --   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id)
 --   acked[:<member>]    hash  message id -> the recipient's resolution: ack time in ms (acknowledged)
 --                         | 's' the sender's own broadcast | 'd' dead-lettered | 'r' broadcast dead letter requeued
 --                           into the member's direct mailbox (its state lives there now)
 --   cursor[:<member>]   hash  c:<p> last entry id handed to the recipient's group   r:<p> entries it has read
 --                         early, early:<p> entries resolved before they were read
+--                         hold:<message id> due ms of a nack's requeue delayed past the visibility timeout
 --   counters[:<member>] hash  acked, dead (the recipient's totals); direct slot also added:<p>
 --   stats               hash  (broadcast slot) added:<p> broadcasts ever appended; a direct slot uses counters
 --   acklog              stream acks for the archiver: m message id, a agent id, at ms
