@@ -50,8 +50,12 @@ export class DelayedDeliveryService implements OnApplicationBootstrap, OnApplica
     return this.delayed.find(messageId);
   }
 
-  /** Publishes every message due now; returns how many this call appended. */
+  /** Publishes the messages due now (up to a batch); returns how many this call appended. */
   async deliverDue(nowMs = Date.now()): Promise<number> {
+    return (await this.deliverBatch(nowMs)).appended;
+  }
+
+  private async deliverBatch(nowMs: number): Promise<{ claimed: number; appended: number }> {
     const due = await this.delayed.claimDue(nowMs, CLAIM_LEASE_MS, CLAIM_BATCH);
     let appended = 0;
     for (const message of due) {
@@ -63,7 +67,7 @@ export class DelayedDeliveryService implements OnApplicationBootstrap, OnApplica
         );
     }
     await this.delayed.done(due.map((message) => message.id));
-    return appended;
+    return { claimed: due.length, appended };
   }
 
   private schedule(): void {
@@ -74,7 +78,8 @@ export class DelayedDeliveryService implements OnApplicationBootstrap, OnApplica
 
   private async tick(): Promise<void> {
     try {
-      while ((await this.deliverDue()) >= CLAIM_BATCH && !this.stopped);
+      // A full batch: more may be due already.
+      while ((await this.deliverBatch(Date.now())).claimed >= CLAIM_BATCH && !this.stopped);
       this.lastError = '';
     } catch (error) {
       const message = (error as Error).message;

@@ -33,7 +33,12 @@ export class NackRepository {
     defineMailboxScripts(redis);
   }
 
-  async nack(mailbox: Mailbox, messageId: string, command: NackCommand): Promise<NackStatus> {
+  /** The outcome, and whether this call moved it to the dead letters (not an earlier one). */
+  async nack(
+    mailbox: Mailbox,
+    messageId: string,
+    command: NackCommand,
+  ): Promise<{ status: NackStatus; buriedNow: boolean }> {
     const keys = this.keys.mailbox(mailbox);
     const scriptKeys = [
       ...keys.streams,
@@ -45,7 +50,7 @@ export class NackRepository {
       keys.deadIndex,
       keys.gate,
     ];
-    const [status] = await runScript<[NackStatus, number]>(this.redis, 'nack', scriptKeys, [
+    const [status, deliveries] = await runScript<[NackStatus, number]>(this.redis, 'nack', scriptKeys, [
       keys.group,
       mailbox.agentId,
       command.consumer ?? '',
@@ -58,6 +63,6 @@ export class NackRepository {
       this.keys.wakeChannel(keys),
       messageId,
     ]);
-    return status;
+    return { status, buriedNow: status === NackStatus.DeadLettered && deliveries >= 0 };
   }
 }

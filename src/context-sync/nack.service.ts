@@ -49,16 +49,16 @@ export class NackService {
     checkAgentId(agentId, 'agentId');
     if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
     const command = this.commandOf(options);
-    const status = await this.syncMetrics.time('nack', async () => {
+    const { status, buriedNow } = await this.syncMetrics.time('nack', async () => {
       const direct = await this.nacks.nack(directMailbox(agentId), messageId, command);
-      if (direct !== NackStatus.NotFound) return direct;
+      if (direct.status !== NackStatus.NotFound) return direct;
       return this.nacks.nack(broadcastMailbox(agentId), messageId, command);
     });
     switch (status) {
       case NackStatus.Requeued:
         return { id: messageId, agentId, outcome: 'requeued' };
       case NackStatus.DeadLettered:
-        if (!command.requeue) this.syncMetrics.count(agentId, 'dead_lettered');
+        if (buriedNow) this.syncMetrics.count(agentId, 'dead_lettered');
         return { id: messageId, agentId, outcome: 'dead_lettered' };
       case NackStatus.NotRecipient:
         throw new NotRecipientError(messageId, agentId);

@@ -8,7 +8,7 @@
 -- ARGV[1] consumer group   ARGV[2] recipient agent id   ARGV[3] consumer ('' = any)   ARGV[4] 'requeue' | 'reject'
 -- ARGV[5] delay ms   ARGV[6] visibility timeout ms   ARGV[7] now ms   ARGV[8] detail ('' = none)
 -- ARGV[9] 'direct' | 'broadcast'   ARGV[10] the slot's wake channel   ARGV[11] the message id
--- Reply: {status, deliveries}: 1 requeued | 2 dead-lettered (now, or before) | -1 no such message here
+-- Reply: {status, deliveries}: 1 requeued | 2 dead-lettered (deliveries -1: it was before) | -1 no such message here
 --   | -2 here, but the agent is not a recipient | -3 acknowledged by the agent | -4 another consumer holds the lease
 local group, agent, consumer, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local delay, visibility, now = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
@@ -32,7 +32,7 @@ if ARGV[9] == 'broadcast' then
 end
 
 local state = redis.call('HGET', KEYS[6], message_id)
-if state == 'd' then return {2, 0} end
+if state == 'd' then return {2, -1} end
 if state == 'r' then return {-1, 0} end
 if state then return {-3, 0} end
 
