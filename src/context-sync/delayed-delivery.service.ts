@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ContextMessage } from './context-message';
-import { mailboxOf } from './mailbox-address';
+import { BROADCAST, ContextMessage } from './context-message';
+import { Mailbox, mailboxOf } from './mailbox-address';
 import { PublishStatus } from './mailbox.replies';
 import { MailboxRepository } from './mailbox.repository';
 import { DelayedPublish, DelayedRepository } from './delayed.repository';
@@ -45,6 +45,22 @@ export class DelayedDeliveryService implements OnApplicationBootstrap, OnApplica
     return earlier ? { created: false, message: earlier } : { created: true, message };
   }
 
+  /** Wakes the long polls of the mailbox at `atMs`: a nack's requeue becomes available then, without a publish. */
+  async wakeAt(mailbox: Mailbox, atMs: number, messageId: string): Promise<void> {
+    const to = mailbox.kind === 'broadcast' ? BROADCAST : mailbox.agentId;
+    await this.delayed.schedule({
+      id: `wake:${mailbox.kind}:${mailbox.agentId}:${messageId}:${atMs}`,
+      from: mailbox.agentId,
+      to,
+      type: '',
+      payload: '{}',
+      timestampMs: atMs,
+      priority: 'medium',
+      deliverAtMs: atMs,
+      wakeOnly: true,
+    });
+  }
+
   /** A message scheduled and not due yet, or null. */
   find(messageId: string): Promise<DelayedPublish | null> {
     return this.delayed.find(messageId);
@@ -59,6 +75,10 @@ export class DelayedDeliveryService implements OnApplicationBootstrap, OnApplica
     const due = await this.delayed.claimDue(nowMs, CLAIM_LEASE_MS, CLAIM_BATCH);
     let appended = 0;
     for (const message of due) {
+      if (message.wakeOnly) {
+        await this.mailboxes.wake(mailboxOf(message.to, message.from));
+        continue;
+      }
       const outcome = await this.mailboxes.publish(mailboxOf(message.to, message.from), message);
       if (outcome.status === PublishStatus.Appended) appended += 1;
       if (outcome.status === PublishStatus.NoRecipient)

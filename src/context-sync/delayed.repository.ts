@@ -15,6 +15,8 @@ export interface DelayedPublish {
   timestampMs: number;
   priority: Priority;
   deliverAtMs: number;
+  /** Not a message: when due, only wake the long polls of mailbox `to` as `from` sees it (a nack's delayed requeue). */
+  wakeOnly?: boolean;
 }
 
 /**

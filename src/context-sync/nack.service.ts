@@ -14,6 +14,7 @@ import { ContextSyncMetrics } from './context-sync.metrics';
 import { checkAgentId, UUID } from './context-sync.rules';
 import { broadcastMailbox, directMailbox } from './mailbox-address';
 import { NackCommand, NackRepository, NackStatus } from './nack.repository';
+import { DelayedDeliveryService } from './delayed-delivery.service';
 
 /** Contract "Consumers": requeue (default) or dead-letter now; `delayMs` postpones a requeue. */
 export interface NackOptions {
@@ -43,19 +44,24 @@ export class NackService {
     private readonly nacks: NackRepository,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
     private readonly syncMetrics: ContextSyncMetrics,
+    private readonly delayed: DelayedDeliveryService,
   ) {}
 
   async nack(messageId: string, agentId: string, options: NackOptions = {}): Promise<NackResult> {
     checkAgentId(agentId, 'agentId');
     if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
     const command = this.commandOf(options);
-    const { status, buriedNow } = await this.syncMetrics.time('nack', async () => {
+    const { status, buriedNow, mailbox } = await this.syncMetrics.time('nack', async () => {
       const direct = await this.nacks.nack(directMailbox(agentId), messageId, command);
-      if (direct.status !== NackStatus.NotFound) return direct;
-      return this.nacks.nack(broadcastMailbox(agentId), messageId, command);
+      if (direct.status !== NackStatus.NotFound) return { ...direct, mailbox: directMailbox(agentId) };
+      const broadcast = await this.nacks.nack(broadcastMailbox(agentId), messageId, command);
+      return { ...broadcast, mailbox: broadcastMailbox(agentId) };
     });
     switch (status) {
       case NackStatus.Requeued:
+        // Available again later without a publish: the scheduler wakes the agent's long polls then.
+        if (command.requeue && command.delayMs > 0)
+          await this.delayed.wakeAt(mailbox, command.nowMs + command.delayMs, messageId);
         return { id: messageId, agentId, outcome: 'requeued' };
       case NackStatus.DeadLettered:
         if (buriedNow) this.syncMetrics.count(agentId, 'dead_lettered');

@@ -99,6 +99,20 @@ describe('nack: reject, retry later (e2e)', () => {
     await client.post(`/v1/messages/${id}/ack`, token.dexter, {});
   });
 
+  it('a long poll waiting when a delayed requeue becomes available answers then, not on its next periodic look', async () => {
+    const id = await send('kai');
+    await lease('kai');
+    expect((await nack(id, 'kai', { delayMs: 700 })).body.outcome).toBe('requeued');
+    const started = Date.now();
+    const answer = await client.get('/v1/agents/kai/messages?consumer=w4&wait=10000', token.kai);
+    const waited = Date.now() - started;
+    expect(ids(answer)).toEqual([id]);
+    // Due ~700 ms after the nack; long polls look again by themselves only every 2 s.
+    expect(waited).toBeGreaterThanOrEqual(500);
+    expect(waited).toBeLessThan(1400);
+    await client.post(`/v1/messages/${id}/ack`, token.kai, {});
+  });
+
   it('requeue false moves it to the dead letters with reason rejected and the text as detail', async () => {
     const id = await send('dexter', { job: 'bad' });
     await lease('dexter');
