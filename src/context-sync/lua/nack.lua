@@ -41,7 +41,9 @@ local holder, idle, deliveries = nil, 0, 0
 if #held > 0 then holder, idle, deliveries = held[1][2], tonumber(held[1][3]), tonumber(held[1][4]) end
 if consumer ~= '' and holder and holder ~= consumer and idle < visibility then return {-4, deliveries} end
 
+local hold_key = 'hold:' .. message_id
 if action == 'reject' then
+  redis.call('HDEL', KEYS[7], hold_key)
   bury_entry({stream = stream, acked = KEYS[6], cursor = KEYS[7], dead = KEYS[8], counters = KEYS[9],
     deadidx = KEYS[10]}, entry, {group = group, p = p, reason = 'rejected', detail = ARGV[8], now = now,
     deliveries = deliveries, read = holder ~= nil})
@@ -52,7 +54,6 @@ end
 if not holder then return {1, 0} end
 -- The lease runs out when the entry has been idle for the visibility timeout: set its idle time so that happens
 -- now, or `delay` ms from now. JUSTID keeps the delivery count as it is.
-local hold_key = 'hold:' .. message_id
 if delay > visibility then
   redis.call('XCLAIM', stream, group, holder, 0, entry_id, 'IDLE', 0, 'JUSTID')
   redis.call('HSET', KEYS[7], hold_key, tonumber(now) + delay)
