@@ -17,6 +17,7 @@ import {
 } from '../context-sync/context-message';
 import { ContextSyncService } from '../context-sync/context-sync.service';
 import { AgentStats, MailboxStatsService } from '../context-sync/mailbox-stats.service';
+import type { NackOptions, NackResult } from '../context-sync/nack.service';
 import { ThroughputPoint, ThroughputSampler } from '../context-sync/throughput.sampler';
 import {
   Insights,
@@ -226,6 +227,16 @@ export class BrainAI {
     extendMs: number,
   ): Promise<LeaseExtension> {
     return this.contextSync.extendLease(messageId, agentId, consumer, extendMs);
+  }
+
+  /** Gives a message back as its recipient: requeue (now or after `delayMs`) or dead-letter it. */
+  async nack(messageId: string, agentId: string, options?: NackOptions): Promise<NackResult> {
+    return this.contextSync.nack(messageId, agentId, options);
+  }
+
+  /** The design note's name: the message goes to the agent's dead letters now, reason `rejected`, `reason` as detail. */
+  async moveToDeadLetter(messageId: string, agentId: string, reason?: string): Promise<NackResult> {
+    return this.contextSync.moveToDeadLetter(messageId, agentId, reason);
   }
 
   async getMessage(

@@ -28,6 +28,7 @@ import {
   toDeadLetterListResponse,
   toMessageWithStatusResponse,
 } from './dto/message.dto';
+import { NackRequest, NackResponse } from './dto/nack.dto';
 import {
   AgentIdPipe,
   ApiAgentIdParam,
@@ -153,6 +154,29 @@ export class MessagesController {
   ): Promise<LeaseResponse> {
     const agentId = this.access.recipientOf(caller, body.agentId);
     return this.brain.extendLease(messageId, agentId, body.consumer, body.extendMs);
+  }
+
+  @Post('messages/:messageId/nack')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Give a message back as its recipient: requeue it (now or after delayMs) or dead-letter it',
+    description:
+      'requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount ' +
+      'kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays ' +
+      "so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. " +
+      '404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.',
+  })
+  @ApiMessageIdParam()
+  @ApiOkResponse({ type: NackResponse })
+  @ApiErrors(400, 403, 404, 409)
+  async nack(
+    @Caller() caller: Principal,
+    @Param('messageId', MessageIdPipe) messageId: string,
+    @Body() body: NackRequest,
+  ): Promise<NackResponse> {
+    const agentId = this.access.recipientOf(caller, body.agentId);
+    const { consumer, reason, requeue, delayMs } = body;
+    return this.brain.nack(messageId, agentId, { consumer, reason, requeue, delayMs });
   }
 
   @Post('agents/:id/acks')

@@ -115,3 +115,19 @@ export class TooManyRequestsError extends BrainError {
     super(message);
   }
 }
+
+/** A nack of a message the agent has acknowledged: there is nothing left to reject or retry. */
+export class AcknowledgedBeforeError extends BrainError {
+  readonly status = 404;
+  constructor(messageId: string, agentId: string) {
+    super(`message '${messageId}' is already acknowledged by agent '${agentId}'`);
+  }
+}
+
+/** Another consumer of the agent holds the message's lease now. */
+export class LeasedByAnotherError extends BrainError {
+  readonly status = 409;
+  constructor(messageId: string, agentId: string) {
+    super(`message '${messageId}' is leased by another consumer of agent '${agentId}'`);
+  }
+}

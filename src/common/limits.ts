@@ -31,3 +31,8 @@ export const MAX_CAPABILITY_LENGTH = 64;
 
 /** `POST /v1/messages/{id}/lease`: the longest a consumer may keep a message in one extension (an hour). */
 export const MAX_LEASE_EXTENSION_MS = 3_600_000;
+/** A nack's reason text, and how long a requeue may wait (contract: "Consumers"). */
+export const MAX_NACK_REASON_LENGTH = 500;
+export const MAX_NACK_DELAY_MS = 3_600_000;
+/** How long a publish may be delayed (`delayMs`, contract v1.1). */
+export const MAX_PUBLISH_DELAY_MS = 86_400_000;

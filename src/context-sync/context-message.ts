@@ -68,6 +68,8 @@ export interface ShareRequest {
   ttlSeconds?: number;
   /** The message this one answers (uuid). */
   inReplyTo?: string | null;
+  /** 0..86400000: not pending before timestamp + delayMs. */
+  delayMs?: number;
 }
 
 export interface BroadcastRequest {
@@ -78,6 +80,7 @@ export interface BroadcastRequest {
   id?: string;
   ttlSeconds?: number;
   inReplyTo?: string | null;
+  delayMs?: number;
 }
 
 /** A message whose recipient Brain chooses: the least-loaded registered agent offering the capability. */

@@ -21,6 +21,10 @@ import { MailboxRepository } from './mailbox.repository';
 import { MaintenanceService } from './maintenance.service';
 import { MessagePublisherService } from './message-publisher.service';
 import { MessageStatusService } from './message-status.service';
+import { NackRepository } from './nack.repository';
+import { DelayedRepository } from './delayed.repository';
+import { DelayedDeliveryService } from './delayed-delivery.service';
+import { NackService } from './nack.service';
 import { RetentionJob } from './retention.job';
 import { StreamArchiveRepository } from './stream-archive.repository';
 import { StreamTrimmerService } from './stream-trimmer.service';
@@ -57,6 +61,10 @@ import { ThroughputSampler } from './throughput.sampler';
     ThroughputSampler,
     LeaseRepository,
     LeaseService,
+    NackRepository,
+    NackService,
+    DelayedRepository,
+    DelayedDeliveryService,
   ],
   exports: [
     ContextSyncService,

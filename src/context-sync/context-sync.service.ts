@@ -40,6 +40,7 @@ function broadcastRequest(
   if (typeof first !== 'string') return first;
   return { sourceAgent: first, context: context as Record<string, unknown>, priority };
 }
+import { NackOptions, NackResult, NackService } from './nack.service';
 
 /**
  * ContextSync: durable agent-to-agent messaging on Redis Streams, and the module's one API. Each agent has a direct
@@ -60,6 +61,7 @@ export class ContextSyncService {
     private readonly leases: LeaseService,
     private readonly router: CapabilityRouterService,
     private readonly memory: MemoryService,
+    private readonly nacks: NackService,
   ) {}
 
   // ---- agents --------------------------------------------------------------------------------------------
@@ -190,6 +192,16 @@ export class ContextSyncService {
     extendMs: number,
   ): Promise<LeaseExtension> {
     return this.leases.extendLease(messageId, agentId, consumer, extendMs);
+  }
+
+  /** Gives a message back: requeue it (now or after `delayMs`) or dead-letter it (contract: "Consumers"). */
+  nack(messageId: string, agentId: string, options?: NackOptions): Promise<NackResult> {
+    return this.nacks.nack(messageId, agentId, options);
+  }
+
+  /** The design note's name for a nack without requeue: to the agent's dead letters now, `reason` as detail. */
+  moveToDeadLetter(messageId: string, agentId: string, reason?: string): Promise<NackResult> {
+    return this.nacks.moveToDeadLetter(messageId, agentId, reason);
   }
 
   getMessage(messageId: string): Promise<MessageWithStatus> {

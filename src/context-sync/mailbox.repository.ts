@@ -112,6 +112,11 @@ export class MailboxRepository {
     return status === PublishStatus.Duplicate ? { status, location: parseLocation(location!) } : { status };
   }
 
+  /** Tells the mailbox's long polls to look again (something became pending without a publish). */
+  async wake(mailbox: Mailbox): Promise<void> {
+    await this.redis.spublish(this.keys.wakeChannel(this.keys.mailbox(mailbox)), '');
+  }
+
   async fetch(mailbox: Mailbox, options: FetchOptions): Promise<FetchResult> {
     const keys = this.keys.mailbox(mailbox);
     const scriptKeys = [

@@ -18,6 +18,9 @@ const SCRIPTS = {
   'set-token-hash': 1,
   'extend-lease': 7,
   'mirror-capabilities': 1,
+  nack: 11,
+  'delay-schedule': 2,
+  'delay-claim': 2,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 

@@ -45,6 +45,16 @@ describe('message codec', () => {
     expect(message.expiresAt).toBe('2025-11-13T14:05:00.000Z');
   });
 
+  it('carries when a delayed message was due', () => {
+    const due = toContextMessage(
+      { ...stored, da: String(Date.parse('2025-11-13T14:05:00.000Z')) },
+      'high',
+      'dexter',
+      0,
+    );
+    expect(due.deliverAt).toBe('2025-11-13T14:05:00.000Z');
+  });
+
   it('gives null for a missing type and keeps broadcast recipients', () => {
     const fields = { ...stored, ty: '', to: 'broadcast' };
     const message = toContextMessage(fields, 'low', 'dexter', 0);

@@ -71,7 +71,7 @@ export function toContextMessage(
     deliveryCount,
     inReplyTo: fields[F.inReplyTo] || null,
     expiresAt: fields[F.expiresAtMs] ? new Date(Number(fields[F.expiresAtMs])).toISOString() : null,
-    deliverAt: null,
+    deliverAt: fields[F.deliverAtMs] ? new Date(Number(fields[F.deliverAtMs])).toISOString() : null,
     routedBy: fields[F.routedBy] || null,
   };
 }
@@ -81,11 +81,13 @@ export function optionalEntryFields(message: {
   inReplyTo?: string | null;
   routedBy?: string | null;
   expiresAtMs?: number;
+  deliverAtMs?: number;
 }): string[] {
   const pairs: string[] = [];
   if (message.inReplyTo) pairs.push(F.inReplyTo, message.inReplyTo);
   if (message.routedBy) pairs.push(F.routedBy, message.routedBy);
   if (message.expiresAtMs !== undefined) pairs.push(F.expiresAtMs, String(message.expiresAtMs));
+  if (message.deliverAtMs !== undefined) pairs.push(F.deliverAtMs, String(message.deliverAtMs));
   return pairs;
 }
 

@@ -25,6 +25,9 @@ import { mailboxOf } from './mailbox-address';
 import { optionalEntryFields } from './message-codec';
 import { PublishStatus } from './mailbox.replies';
 import { MailboxRepository } from './mailbox.repository';
+import { DelayedDeliveryService, toDelayedContextMessage } from './delayed-delivery.service';
+import { DelayedPublish } from './delayed.repository';
+import { MAX_PUBLISH_DELAY_MS } from '../common/limits';
 
 const KNOWN_SENDER_TTL_MS = 5000;
 const KNOWN_SENDERS_MAX = 100_000;
@@ -40,6 +43,7 @@ export class MessagePublisherService {
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
     metrics: MetricsService,
     private readonly syncMetrics: ContextSyncMetrics,
+    private readonly delayed: DelayedDeliveryService,
   ) {
     this.published = metrics.counter('brain_messages_published_total', 'Messages accepted (201)', [
       'kind',
@@ -85,6 +89,9 @@ export class MessagePublisherService {
       throw new InvalidRequestError('context must be a JSON object');
     }
     const ttlMs = this.ttlMsOf(request.ttlSeconds);
+    const delayMs = request.delayMs ?? 0;
+    if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_PUBLISH_DELAY_MS)
+      throw new InvalidRequestError(`delayMs must be an integer from 0 to ${MAX_PUBLISH_DELAY_MS}`);
     const owner = `${request.sourceAgent} ${target}`;
     const clientChosenId = request.id !== undefined;
     const id = request.id ?? randomUUID();
@@ -102,6 +109,21 @@ export class MessagePublisherService {
 
     const timestampMs = Date.now();
     const expiresAtMs = ttlMs === undefined ? undefined : timestampMs + ttlMs;
+    if (delayMs > 0) {
+      const payload = JSON.stringify(request.context);
+      const message = {
+        id,
+        from: request.sourceAgent,
+        to: target,
+        type: request.type ?? '',
+        payload,
+        timestampMs,
+        inReplyTo,
+        routedBy: routedBy ?? null,
+        expiresAtMs,
+      };
+      return this.publishLater({ ...message, priority, deliverAtMs: timestampMs + delayMs }, claimedBefore);
+    }
     const mailbox = mailboxOf(target, request.sourceAgent);
     const [outcome] = await Promise.all([
       this.mailboxes.publish(mailbox, {
@@ -146,6 +168,40 @@ export class MessagePublisherService {
         routedBy: routedBy ?? null,
       },
     };
+  }
+
+  /**
+   * A delayed publish: kept in the delayed queue (one more round trip than a plain publish, only for these) after
+   * the id is claimed. A retry of an id already delivered answers with the message as stored in its mailbox.
+   */
+  private async publishLater(message: DelayedPublish, claimedBefore: string | null): Promise<PublishResult> {
+    const mailbox = mailboxOf(message.to, message.from);
+    if (claimedBefore === null)
+      await this.mailboxes.claimMessageId(
+        message.id,
+        `${message.from} ${message.to}`,
+        this.claimTtlSeconds(),
+      );
+    const fail = async (error: Error) => {
+      if (claimedBefore === null) await this.mailboxes.releaseClaim(message.id);
+      throw error;
+    };
+    if (message.to !== BROADCAST && !(await this.mailboxes.agentExists(message.to)))
+      return fail(new AgentNotFoundError(message.to));
+    if (claimedBefore !== null) {
+      const location = await this.mailboxes.readLocation(mailbox, message.id);
+      const delivered = location && (await this.mailboxes.readMessage(mailbox, message.to, location));
+      if (delivered) return { message: delivered, created: false };
+    }
+    const kept = await this.delayed.keep(message);
+    if (kept.created) {
+      this.published.inc({
+        kind: message.to === BROADCAST ? 'broadcast' : 'direct',
+        priority: message.priority,
+      });
+      this.syncMetrics.count(message.from, 'published');
+    }
+    return { message: toDelayedContextMessage(kept.message), created: kept.created };
   }
 
   /**

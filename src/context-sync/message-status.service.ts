@@ -9,6 +9,8 @@ import { AckedState } from './mailbox.replies';
 import { MailboxRepository } from './mailbox.repository';
 import { compareEntryIds, priorityIndex } from './message-codec';
 import { DEAD_LETTER_FIELDS } from './redis-schema';
+import { DelayedDeliveryService, toDelayedContextMessage } from './delayed-delivery.service';
+import { DelayedPublish } from './delayed.repository';
 
 /**
  * A recipient's state of one message; 'gone' once retention trimmed it unresolved, 'expired' once past its TTL
@@ -29,7 +31,29 @@ export class MessageStatusService {
     private readonly mailboxes: MailboxRepository,
     private readonly agents: AgentRegistryRepository,
     private readonly memory: MemoryService,
+    private readonly delayed: DelayedDeliveryService,
   ) {}
+
+  /** A delayed message before it is due: pending for nobody yet; its recipients may already look it up. */
+  private async notDueYet(delayed: DelayedPublish): Promise<MessageWithStatus> {
+    const recipients =
+      delayed.to === BROADCAST
+        ? [...(await this.agents.broadcastMembers()).keys()]
+            .filter((agentId) => agentId !== delayed.from)
+            .sort()
+        : [delayed.to];
+    return {
+      message: toDelayedContextMessage(delayed),
+      recipients,
+      status: {
+        acknowledged: false,
+        acknowledgedBy: [],
+        pendingFor: [],
+        deadLetteredFor: [],
+        expired: false,
+      },
+    };
+  }
 
   /**
    * The message, its recipients, and each recipient's state. Falls back to the Postgres archive after retention:
@@ -42,6 +66,8 @@ export class MessageStatusService {
       const [sender, target] = claim.split(' ');
       const live = await this.liveMessage(messageId, sender, target);
       if (live) return live;
+      const delayed = await this.delayed.find(messageId);
+      if (delayed) return this.notDueYet(delayed);
     }
     const archived = await this.memory.findArchivedMessage(messageId);
     if (!archived) throw new MessageNotFoundError(messageId);

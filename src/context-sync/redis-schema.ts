@@ -21,6 +21,8 @@ export const ENTRY_FIELDS = {
   inReplyTo: 'rt',
   /** Optional: "capability:<name>" when Brain chose the recipient. */
   routedBy: 'rb',
+  /** A delayed message: when it was due (ms); absent otherwise. */
+  deliverAtMs: 'da',
 } as const;
 
 /** Extra fields of a dead letter (a copy of the entry). */
@@ -56,6 +58,8 @@ export const CURSOR_FIELDS = {
   /** Entries acknowledged before they were read, all priorities / priority p. */
   early: 'early',
   earlyAt: (p: number) => `early:${p}`,
+  /** Due ms of a nack's requeue delayed past the visibility timeout (fetch holds the entry back until then). */
+  hold: (messageId: string) => `hold:${messageId}`,
 } as const;
 
 /** Fields of the counters and stats hashes. */

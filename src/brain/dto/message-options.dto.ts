@@ -1,7 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
-import { MAX_CAPABILITY_LENGTH } from '../../common/limits';
-import { IsSafeText } from './validation';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { MAX_CAPABILITY_LENGTH, MAX_PUBLISH_DELAY_MS } from '../../common/limits';
+import { IsSafeText, IsUuidField } from './validation';
+
+const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
 
 /* The v1.1 publishing options: how a message is routed, and what a ContextMessage says about them. */
 
@@ -18,6 +20,40 @@ export class RoutingRequest {
   })
   @IsSafeText()
   capability: string;
+}
+
+/** The v1.1 publishing options of POST /v1/messages and /v1/broadcasts. */
+export abstract class PublishOptionsRequest {
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    example: 300,
+    description:
+      'after this many seconds the message is pending for nobody (status.expired true; history keeps it). ' +
+      'At most BRAIN_RETENTION_HOURS × 3600.',
+  })
+  @IsOptional()
+  @IsInt({ message: 'ttlSeconds must be an integer of at least 1' })
+  @Min(1, { message: 'ttlSeconds must be an integer of at least 1' })
+  ttlSeconds?: number;
+
+  @ApiPropertyOptional({ format: 'uuid', example: EXAMPLE_ID, description: 'the message this one answers' })
+  @IsOptional()
+  @IsUuidField()
+  inReplyTo?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_PUBLISH_DELAY_MS,
+    description:
+      'delayed delivery: not pending (nor leased, nor peeked) before timestamp + delayMs (deliverAt)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PUBLISH_DELAY_MS)
+  delayMs?: number;
 }
 
 /** Fields of every ContextMessage added in v1.1, each null when unused. */
@@ -45,7 +81,7 @@ export abstract class MessageOptionsResponse {
     format: 'date-time',
     nullable: true,
     example: null,
-    description: 'when it becomes pending (delayMs)',
+    description: 'a delayed message (delayMs): when it is (was) due; null otherwise',
   })
   deliverAt: string | null;
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsObject, IsOptional, Matches, Min, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, Matches, ValidateNested } from 'class-validator';
 import {
   type Acknowledgement,
   type ContextMessage,
@@ -20,7 +20,7 @@ import {
   IsPriorityField,
   IsUuidField,
 } from './validation';
-import { MessageOptionsResponse, RoutingRequest } from './message-options.dto';
+import { MessageOptionsResponse, PublishOptionsRequest, RoutingRequest } from './message-options.dto';
 
 export { RoutingRequest } from './message-options.dto';
 
@@ -28,7 +28,7 @@ const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
 
 // ---- requests -------------------------------------------------------------------------------------------------
 
-export class SendBroadcastRequest {
+export class SendBroadcastRequest extends PublishOptionsRequest {
   @ApiProperty({ type: 'object', additionalProperties: true, example: { query: 'Q3 sales by region' } })
   @IsJsonObjectField()
   context: Record<string, unknown>;
@@ -60,24 +60,6 @@ export class SendBroadcastRequest {
   @IsOptional()
   @IsAgentIdField()
   sourceAgent?: string;
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    minimum: 1,
-    example: 300,
-    description:
-      'after this many seconds the message is pending for nobody (status.expired true; history keeps it). ' +
-      'At most BRAIN_RETENTION_HOURS × 3600.',
-  })
-  @IsOptional()
-  @IsInt({ message: 'ttlSeconds must be an integer of at least 1' })
-  @Min(1, { message: 'ttlSeconds must be an integer of at least 1' })
-  ttlSeconds?: number;
-
-  @ApiPropertyOptional({ format: 'uuid', example: EXAMPLE_ID, description: 'the message this one answers' })
-  @IsOptional()
-  @IsUuidField()
-  inReplyTo?: string;
 }
 
 export class SendMessageRequest extends SendBroadcastRequest {

@@ -8,6 +8,7 @@
 --                         to  '' | 'broadcast' (a broadcast dead letter requeued as a copy into a direct stream)
 --                         ex  expiry (ms) of a message published with ttlSeconds; absent without a TTL
 --                         optional, absent when unused: rt  the message it answers   rb  'capability:<name>'
+--                         da  due ms of a delayed message (absent when not delayed)
 --   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id)
 --   acked[:<member>]    hash  message id -> the recipient's resolution: ack time in ms (acknowledged)
 --                         | 's' the sender's own broadcast | 'd' dead-lettered | 'r' broadcast dead letter requeued
@@ -17,6 +18,7 @@
 --                         visibility timeout (POST /v1/messages/{id}/lease); stale members go on the next lease read
 --   cursor[:<member>]   hash  c:<p> last entry id handed to the recipient's group   r:<p> entries it has read
 --                         early, early:<p> entries resolved before they were read
+--                         hold:<message id> due ms of a nack's requeue delayed past the visibility timeout
 --   counters[:<member>] hash  acked, dead (the recipient's totals); direct slot also added:<p>
 --   stats               hash  (broadcast slot) added:<p> broadcasts ever appended; a direct slot uses counters
 --   acklog              stream acks for the archiver: m message id, a agent id, at ms
@@ -72,4 +74,33 @@ local function split_words(text)
   local words = {}
   for word in string.gmatch(text, '%S+') do words[#words + 1] = word end
   return words
+end
+
+-- Moves one recipient's entry to its dead letters: a copy with the priority index, the reason, its detail ('' none),
+-- when, and how many deliveries it had. It stops being pending: marked 'd' in the acked hash, released from the
+-- group (XACK) if the group holds it, or counted as resolved early if the group has not read it yet.
+-- keys: {stream, acked, cursor, dead, counters, deadidx}; how: {group, p, reason, detail, now, deliveries, read}
+local function bury_entry(keys, entry, how)
+  local fields = entry[2]
+  local copy = {}
+  for i = 1, #fields do copy[i] = fields[i] end
+  for _, extra in ipairs({'pr', tostring(how.p), 'reason', how.reason, 'deadAt', how.now,
+      'dc', tostring(how.deliveries)}) do
+    copy[#copy + 1] = extra
+  end
+  if how.detail ~= '' then
+    copy[#copy + 1] = 'detail'
+    copy[#copy + 1] = how.detail
+  end
+  local message_id = field(entry, 'm')
+  local dead_id = redis.call('XADD', keys.dead, '*', unpack(copy))
+  redis.call('HSET', keys.deadidx, message_id, dead_id)
+  if how.read then
+    redis.call('XACK', keys.stream, how.group, entry[1])
+  else
+    redis.call('HINCRBY', keys.cursor, 'early', 1)
+    redis.call('HINCRBY', keys.cursor, 'early:' .. how.p, 1)
+  end
+  redis.call('HSET', keys.acked, message_id, 'd')
+  redis.call('HINCRBY', keys.counters, 'dead', 1)
 end

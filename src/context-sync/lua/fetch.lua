@@ -23,23 +23,21 @@ local function resolved(entry)
   return redis.call('HEXISTS', KEYS[5], field(entry, 'm')) == 1
 end
 
+-- A nack with a delay longer than the visibility timeout holds the entry back until then (cursor 'hold:<id>').
+local function held_back(entry)
+  local due = redis.call('HGET', KEYS[6], 'hold:' .. field(entry, 'm'))
+  return due and tonumber(due) > tonumber(now)
+end
+
 local function emit(p, entry, deliveries)
   out[#out + 1] = {p, entry[1], deliveries, entry[2]}
 end
 
 -- Moves an entry that exhausted its deliveries to the dead letters; it stops being pending.
 local function bury(stream, p, entry, deliveries)
-  local fields = entry[2]
-  local copy = {}
-  for i = 1, #fields do copy[i] = fields[i] end
-  for _, extra in ipairs({'pr', tostring(p), 'reason', 'max_deliveries', 'deadAt', now, 'dc', tostring(deliveries)}) do
-    copy[#copy + 1] = extra
-  end
-  local dead_id = redis.call('XADD', KEYS[7], '*', unpack(copy))
-  redis.call('HSET', KEYS[9], field(entry, 'm'), dead_id)
-  redis.call('XACK', stream, group, entry[1])
-  redis.call('HSET', KEYS[5], field(entry, 'm'), 'd')
-  redis.call('HINCRBY', KEYS[8], 'dead', 1)
+  bury_entry({stream = stream, acked = KEYS[5], cursor = KEYS[6], dead = KEYS[7], counters = KEYS[8],
+    deadidx = KEYS[9]}, entry, {group = group, p = p, reason = 'max_deliveries', detail = '', now = now,
+    deliveries = deliveries, read = true})
   buried = buried + 1
 end
 
@@ -105,10 +103,13 @@ for p = 0, 3 do
         expire(stream, p, found[1], true)
       elseif mode ~= 'peek' and extended(p, id) then
         -- its consumer still works on it (POST /v1/messages/{id}/lease): not handed to anyone else
+      elseif mode ~= 'peek' and held_back(found[1]) then
+        -- nacked with a delay: not leased before it is due
       elseif mode == 'lease' and deliveries >= max_deliveries then
         bury(stream, p, found[1], deliveries)
       elseif mode == 'lease' then
         redis.call('XCLAIM', stream, group, consumer, 0, id)
+        redis.call('HDEL', KEYS[6], 'hold:' .. field(found[1], 'm'))
         emit(p, found[1], deliveries + 1)
         taken = taken + 1
       else

@@ -8,7 +8,7 @@
 -- ARGV[1] message id  ARGV[2] sender  ARGV[3] type ('' = none)  ARGV[4] payload JSON  ARGV[5] timestamp ms
 -- ARGV[6] priority index (0 = critical .. 3 = low)  ARGV[7] 'direct' | 'broadcast'
 -- ARGV[8] the slot's wake channel (sharded pub/sub, same slot): long polls of the recipients listen to it
--- ARGV[9..] optional entry fields as name, value pairs (rt, rb, ex); a pair with an empty value is not stored
+-- ARGV[9..] optional entry fields as name, value pairs (rt, rb, ex, da); a pair with an empty value is not stored
 -- Reply: {1, location} created | {0, location} already published | {-1} recipient not registered
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then return {0, existing} end

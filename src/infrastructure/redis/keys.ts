@@ -133,6 +133,16 @@ export class RedisKeys {
     return `${this.prefix}:{broadcast}:members`;
   }
 
+  /** Delayed messages not due yet: message id -> due ms (zset), in one slot of their own. */
+  delayedQueue(): string {
+    return `${this.prefix}:{delayed}:queue`;
+  }
+
+  /** Delayed messages not due yet: message id -> the publish to make when due (JSON). */
+  delayedItems(): string {
+    return `${this.prefix}:{delayed}:items`;
+  }
+
   broadcastIds(): string {
     return `${this.prefix}:{broadcast}:ids`;
   }
