@@ -460,6 +460,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages/{messageId}/nack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a message back as its recipient: requeue it (now or after delayMs) or dead-letter it
+         * @description requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. 404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.
+         */
+        post: operations["Messages_nack"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stats": {
         parameters: {
             query?: never;
@@ -644,7 +664,7 @@ export interface components {
         ContextMessageResponse: {
             /**
              * Format: date-time
-             * @description when it becomes pending (delayMs)
+             * @description a delayed message (delayMs): when it is (was) due; null otherwise
              * @example null
              */
             deliverAt: string | null;
@@ -716,7 +736,7 @@ export interface components {
             deadAt: string;
             /**
              * Format: date-time
-             * @description when it becomes pending (delayMs)
+             * @description a delayed message (delayMs): when it is (was) due; null otherwise
              * @example null
              */
             deliverAt: string | null;
@@ -944,7 +964,7 @@ export interface components {
         MessageWithStatusResponse: {
             /**
              * Format: date-time
-             * @description when it becomes pending (delayMs)
+             * @description a delayed message (delayMs): when it is (was) due; null otherwise
              * @example null
              */
             deliverAt: string | null;
@@ -1003,6 +1023,44 @@ export interface components {
             toAgent: string;
             /** @example sales_data */
             type: string | null;
+        };
+        NackRequest: {
+            /** @description the recipient acknowledging: the caller itself (may be omitted); required when the admin acknowledges for an agent */
+            agentId?: string;
+            /**
+             * @description the lease consumer giving it back: 409 while another consumer holds the lease
+             * @example worker-1
+             */
+            consumer?: string;
+            /**
+             * @description with requeue: not leased again before this many ms
+             * @default 0
+             */
+            delayMs?: number;
+            /**
+             * @description why; a rejection's dead letter carries it as `detail`
+             * @example schema mismatch
+             */
+            reason?: string;
+            /**
+             * @description true: pending again for the agent (after delayMs), its deliveryCount kept (it counts toward BRAIN_MAX_DELIVERIES); false: to its dead letters now, reason rejected
+             * @default true
+             */
+            requeue?: boolean;
+        };
+        NackResponse: {
+            /** @example dexter */
+            agentId: string;
+            /**
+             * Format: uuid
+             * @example 6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10
+             */
+            id: string;
+            /**
+             * @example requeued
+             * @enum {string}
+             */
+            outcome: "requeued" | "dead_lettered";
         };
         PairActivityResponse: {
             /** @example 5 */
@@ -1111,6 +1169,8 @@ export interface components {
             context: {
                 [key: string]: unknown;
             };
+            /** @description delayed delivery: not pending (nor leased, nor peeked) before timestamp + delayMs (deliverAt) */
+            delayMs?: number;
             /**
              * Format: uuid
              * @description client-chosen id: publishing the same id again answers 200 with the original message
@@ -1150,6 +1210,8 @@ export interface components {
             context: {
                 [key: string]: unknown;
             };
+            /** @description delayed delivery: not pending (nor leased, nor peeked) before timestamp + delayMs (deliverAt) */
+            delayMs?: number;
             /**
              * Format: uuid
              * @description client-chosen id: publishing the same id again answers 200 with the original message
@@ -4341,6 +4403,178 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LeaseResponse"];
+                };
+            };
+            /** @description invalid input: the message names the field (unknown fields, bad ids, out-of-range numbers, …) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 400,
+                     *       "error": "Bad Request",
+                     *       "message": "targetAgent must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description no bearer token, or one that is not valid (any more) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 401,
+                     *       "error": "Unauthorized",
+                     *       "message": "a valid bearer token is required (Authorization: Bearer <token>)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the caller may not act for this agent (or as this sourceAgent), or the route is admin only */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 403,
+                     *       "error": "Forbidden",
+                     *       "message": "agent 'nova' may not act as agent 'dexter'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the agent or message does not exist (or, for messages, is not visible to the caller) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 404,
+                     *       "error": "Not Found",
+                     *       "message": "agent 'zed' is not registered"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description conflict: an agent with this id exists, or a message id was used for another sender or recipient */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 409,
+                     *       "error": "Conflict",
+                     *       "message": "agent 'nova' already exists"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the body is larger than BRAIN_MAX_PAYLOAD_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 413,
+                     *       "error": "Payload Too Large",
+                     *       "message": "request body is larger than BRAIN_MAX_PAYLOAD_BYTES"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the body is not JSON: send Content-Type: application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 415,
+                     *       "error": "Unsupported Media Type",
+                     *       "message": "Content-Type 'text/plain' is not supported: send application/json"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description the agent exceeded BRAIN_RATE_LIMIT_PER_MINUTE, too many long polls wait at once (BRAIN_MAX_WAITERS), or too many failed authentications came from this address; see the Retry-After header (seconds) */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 429,
+                     *       "error": "Too Many Requests",
+                     *       "message": "agent 'nova' exceeded its limit of 6000 requests per minute; retry after 12 s"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Redis (or, for registry and memory routes, Postgres) is unavailable; nothing was half-written */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "statusCode": 503,
+                     *       "error": "Service Unavailable",
+                     *       "message": "redis is unavailable, try again"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Messages_nack: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the message id (UUID) */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NackRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NackResponse"];
                 };
             };
             /** @description invalid input: the message names the field (unknown fields, bad ids, out-of-range numbers, …) */
