@@ -15,6 +15,7 @@ const CONTRACT_ROUTES = [
   'get /v1/agents/{id}/events',
   'post /v1/messages/{messageId}/ack',
   'post /v1/messages/{messageId}/lease',
+  'post /v1/messages/{messageId}/nack',
   'post /v1/agents/{id}/acks',
   'get /v1/messages/{messageId}',
   'get /v1/agents/{id}/dead-letters',
