@@ -49,7 +49,7 @@ export class MailboxRepository {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     /** Only for the long poll's blocking reads, which run on their own connection. */
-    readonly keys: RedisKeys,
+    private readonly keys: RedisKeys,
   ) {
     defineMailboxScripts(redis);
   }
