@@ -119,6 +119,8 @@ export interface PublishLedger {
   unanswered: string[];
   /** Requests without an id of their own that got no 201: each may exist (once) or not; known by its `seq`. */
   withoutId: number[];
+  /** The `seq` each unanswered or refused id was sent with: a retry sends the very same message again. */
+  seqOf: Record<string, number>;
 }
 
 export function ledgerOf(results: LoadResult[], publishes: Pick<PublishLoad, 'run' | 'idOf'>): PublishLedger {
@@ -130,6 +132,7 @@ export function ledgerOf(results: LoadResult[], publishes: Pick<PublishLoad, 'ru
     refused: {},
     unanswered: [],
     withoutId: [],
+    seqOf: {},
   };
   for (const result of results) {
     const id = publishes.idOf(result.seq);
@@ -137,8 +140,11 @@ export function ledgerOf(results: LoadResult[], publishes: Pick<PublishLoad, 'ru
       ledger.accepted.push((result.body as { id: string }).id);
       if (result.status === 200) ledger.replayed++;
     } else if (id === undefined) ledger.withoutId.push(result.seq);
-    else if (result.status === undefined) ledger.unanswered.push(id);
-    else (ledger.refused[result.status] ??= []).push(id);
+    else {
+      ledger.seqOf[id] = result.seq;
+      if (result.status === undefined) ledger.unanswered.push(id);
+      else (ledger.refused[result.status] ??= []).push(id);
+    }
   }
   return ledger;
 }
@@ -154,17 +160,18 @@ export function uncertainIds(ledger: PublishLedger): string[] {
 }
 
 /**
- * Publishes `ids` again, one by one, with the same ids (as a client retries what got no 201): each must answer
- * 201 (it was not stored) or 200 (it was, and nothing new is created). Returns the statuses by id.
+ * Publishes `ids` again, one by one, as a client retries what got no 201: the same message (same `seq`, so the same
+ * payload and priority) under the same id. Each must answer 201 (it was not stored) or 200 (it was, and nothing new
+ * is created); the same id with another message would rightly be a 409. Returns the statuses by id.
  */
 export async function republish(
   url: string,
   ids: string[],
-  options: { token?: string; from: string; to: string; run?: string },
+  options: { token?: string; from: string; to: string; run?: string; seqOf?: Record<string, number> },
 ): Promise<Map<string, number | string>> {
   const statuses = new Map<string, number | string>();
   for (const id of ids) {
-    const answer = await publish(url, { ...options, id }).catch((error: Error) => ({
+    const answer = await publish(url, { ...options, id, seq: options.seqOf?.[id] }).catch((error: Error) => ({
       status: error.message,
     }));
     statuses.set(id, answer.status);
@@ -345,7 +352,7 @@ export async function verifyDelivery(
   sender: { from: string; to: string },
 ): Promise<DeliveryReport> {
   const uncertain = uncertainIds(ledger);
-  const retried = await republish(url, uncertain, { ...sender, run: ledger.run });
+  const retried = await republish(url, uncertain, { ...sender, run: ledger.run, seqOf: ledger.seqOf });
   const known = [...ledger.accepted, ...uncertain];
   const isKnown = new Set(known);
   const withoutId = new Set(ledger.withoutId);
