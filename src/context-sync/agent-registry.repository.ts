@@ -112,10 +112,6 @@ export class AgentRegistryRepository {
     return new Map(Object.entries(raw).map(([agentId, joined]) => [agentId, joined.split(' ')]));
   }
 
-  async getTokenHash(agentId: string): Promise<string | null> {
-    return this.redis.hget(this.keys.agentMeta(agentId), 'tokenHash');
-  }
-
   /** false when the agent is not registered (then nothing is written). */
   async setTokenHash(agentId: string, tokenHash: string): Promise<boolean> {
     return (

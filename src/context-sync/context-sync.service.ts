@@ -96,12 +96,6 @@ export class ContextSyncService {
     return isAgentId(agentId) && this.mailboxes.agentExists(agentId);
   }
 
-  /** Token hash mirrored in Redis, so auth needs no Postgres. null if the agent is unknown. */
-  async getTokenHash(agentId: string): Promise<string | null> {
-    if (!isAgentId(agentId)) return null;
-    return this.agents.getTokenHash(agentId);
-  }
-
   async setTokenHash(agentId: string, tokenHash: string): Promise<void> {
     checkAgentId(agentId, 'agentId');
     if (!(await this.agents.setTokenHash(agentId, tokenHash))) throw new AgentNotFoundError(agentId);

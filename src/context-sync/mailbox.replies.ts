@@ -46,8 +46,6 @@ export interface PendingEntry {
 
 export interface FetchResult {
   entries: PendingEntry[];
-  /** Each stream's newest entry id ('0-0' if empty), critical .. low: a long poll waits for entries after them. */
-  newest: string[];
   /** Entries this call moved to the dead letters. */
   deadLettered: number;
   /** Entries this call found past their TTL (settled for the recipient). */

@@ -128,21 +128,24 @@ export class MailboxRepository {
       keys.deadIndex,
       keys.leases,
     ];
-    const [entries, newest, deadLettered, expired] = await runScript<
-      [RawPending[], string[], number, number]
-    >(this.redis, 'fetch', scriptKeys, [
-      options.mode,
-      keys.group,
-      options.consumer,
-      options.visibilityMs,
-      options.maxDeliveries,
-      options.nowMs,
-      ...options.limits,
-      GROUPS.archive,
-      // Where the recipient's group starts again if the stream lost it: everything in a direct stream is addressed
-      // to the recipient; of a broadcast stream, only what comes after.
-      mailbox.kind === 'direct' ? '0' : '$',
-    ]);
+    const [entries, deadLettered, expired] = await runScript<[RawPending[], number, number]>(
+      this.redis,
+      'fetch',
+      scriptKeys,
+      [
+        options.mode,
+        keys.group,
+        options.consumer,
+        options.visibilityMs,
+        options.maxDeliveries,
+        options.nowMs,
+        ...options.limits,
+        GROUPS.archive,
+        // Where the recipient's group starts again if the stream lost it: everything in a direct stream is addressed
+        // to the recipient; of a broadcast stream, only what comes after.
+        mailbox.kind === 'direct' ? '0' : '$',
+      ],
+    );
     return {
       entries: entries.map(([p, entryId, deliveryCount, flat]) => ({
         priority: priorityAt(p),
@@ -150,7 +153,6 @@ export class MailboxRepository {
         deliveryCount,
         fields: fieldsOf(flat),
       })),
-      newest,
       deadLettered,
       expired,
     };

@@ -11,9 +11,9 @@
 -- ARGV[12] where the recipient's group restarts on a stream that lost it: '0' (direct) | '$' (broadcast)
 -- An entry past its expiry (ex) is settled for the recipient in every mode: marked 'x' in the acked hash and out of
 -- the pending count (acknowledged in the group if held, counted in early if unread).
--- Reply: {messages, newest, buried, expired} where messages lists {priority index, entry id, delivery count, fields} in delivery
--- order, newest holds each stream's newest entry id ('0-0' if empty): a long poll waits for entries after them;
--- buried counts the entries this call moved to the dead letters, expired those it found expired (for the metrics).
+-- Reply: {messages, buried, expired} where messages lists {priority index, entry id, delivery count, fields} in
+-- delivery order; buried counts the entries this call moved to the dead letters, expired those it found expired (for
+-- the metrics).
 local mode, group, consumer = ARGV[1], ARGV[2], ARGV[3]
 local visibility, max_deliveries, now = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local out = {}
@@ -155,10 +155,4 @@ for p = 0, 3 do
     end
   end
 end
-local newest = {}
-for p = 0, 3 do
-  local last = redis.call('XREVRANGE', KEYS[p + 1], '+', '-', 'COUNT', 1)
-  newest[p + 1] = '0-0'
-  if #last > 0 then newest[p + 1] = last[1][1] end
-end
-return {out, newest, buried, expired}
+return {out, buried, expired}
