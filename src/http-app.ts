@@ -154,7 +154,9 @@ export function configureHttpApp(app: NestFastifyApplication): void {
   // Errors Fastify raises before a route runs (body too large, bad JSON) reach Nest's own Fastify error handler,
   // which hands them to BrainExceptionFilter: no second handler here (Fastify warns FSTWRN004 when one is replaced).
   limitConnections(app, app.get<BrainConfigType>(brainConfig.KEY));
-  app.enableShutdownHooks();
+  // process.exit rather than Nest's default re-raised signal: the 'exit' event lets pino write the lines still
+  // buffered (the last requests' log lines, streams ended by the shutdown) before the process is gone.
+  app.enableShutdownHooks(undefined, { useProcessExit: true });
 }
 
 export type BrainHttpApp = INestApplication & NestFastifyApplication;
