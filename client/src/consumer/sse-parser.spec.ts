@@ -13,19 +13,22 @@ describe('SseParser', () => {
     '\ufeffretry: 1000\n\n: keep-alive\n\nid: a1\nevent: message\ndata: {"n":1}\n\n' +
     'data: first\r\ndata:second\r\ndata\r\n\r\nid: b2\revent: custom\rdata: x\r\r: shutting down, reconnect\n\n';
 
-  it.each([1, 2, 3, 7, stream.length])('reads every field, comment and line ending in chunks of %i', (size) => {
-    const { events, parser } = parse(stream, size);
-    expect(events).toEqual([
-      { kind: 'retry', ms: 1000 },
-      { kind: 'comment', text: 'keep-alive' },
-      { kind: 'event', event: 'message', data: '{"n":1}', id: 'a1' },
-      // The id stays the last one seen; multi-line data joins with LF; `data` without colon is an empty line.
-      { kind: 'event', event: 'message', data: 'first\nsecond\n', id: 'a1' },
-      { kind: 'event', event: 'custom', data: 'x', id: 'b2' },
-      { kind: 'comment', text: 'shutting down, reconnect' },
-    ]);
-    expect(parser.lastEventId).toBe('b2');
-  });
+  it.each([1, 2, 3, 7, stream.length])(
+    'reads every field, comment and line ending in chunks of %i',
+    (size) => {
+      const { events, parser } = parse(stream, size);
+      expect(events).toEqual([
+        { kind: 'retry', ms: 1000 },
+        { kind: 'comment', text: 'keep-alive' },
+        { kind: 'event', event: 'message', data: '{"n":1}', id: 'a1' },
+        // The id stays the last one seen; multi-line data joins with LF; `data` without colon is an empty line.
+        { kind: 'event', event: 'message', data: 'first\nsecond\n', id: 'a1' },
+        { kind: 'event', event: 'custom', data: 'x', id: 'b2' },
+        { kind: 'comment', text: 'shutting down, reconnect' },
+      ]);
+      expect(parser.lastEventId).toBe('b2');
+    },
+  );
 
   it('dispatches nothing without data or before the blank line, ignores bad retry, NUL ids and unknown fields', () => {
     const { events, parser } = parse('id: only-id\n\nretry: 10s\nfoo: bar\nid: bad\0id\ndata: half');
