@@ -32,13 +32,15 @@ describe('@brain/client consume across an app restart (e2e)', () => {
     await admin.registerAgent({ id: 'sender' });
     const send = (n: number) =>
       admin.send({ targetAgent: 'streamer', sourceAgent: 'sender', context: { n } });
-    // Every stream the consumer opens, with the Last-Event-ID it sent; `gate` holds new streams back.
+    // Every stream the consumer opens, with the Last-Event-ID it sent; while `holding`, new streams wait.
     const opened: (string | undefined)[] = [];
-    let gate: Promise<void> | undefined;
+    let holding = false;
+    let openStreams!: () => void;
+    const streamsOpen = new Promise<void>((resolve) => (openStreams = resolve));
     const gatedFetch = (async (input: string, init: RequestInit & { headers: Record<string, string> }) => {
       if (input.includes('/events')) {
         opened.push(init.headers['last-event-id']);
-        await gate;
+        if (holding) await streamsOpen;
       }
       return fetch(input, init);
     }) as unknown as typeof fetch;
@@ -60,8 +62,7 @@ describe('@brain/client consume across an app restart (e2e)', () => {
     await waitFor(() => handle.stats.acknowledged === 2 && runs.size === 3, 'two acknowledged, one held');
     expect(opened).toEqual([undefined]);
 
-    let openStreams!: () => void;
-    gate = new Promise((resolve) => (openStreams = resolve));
+    holding = true;
     await app.restart();
     // Sent while the consumer has no stream (its reconnect is held back).
     const meanwhile = [await send(3), await send(4)].map((message) => message.id);

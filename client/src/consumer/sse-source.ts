@@ -113,6 +113,8 @@ export class SseSource implements MessageSource {
     let failures = 0;
     let unusable = 0;
     while (!stopping.aborted) {
+      // An older server: long polls for good, nothing more to read here.
+      if (this.longPollUntil === Infinity) return;
       if (this.usingLongPolls) {
         await sleep(this.longPollUntil - Date.now(), stopping).catch(() => undefined);
         continue;
