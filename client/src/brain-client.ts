@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConsumeOptions, Consumer, ConsumerHandle } from './consumer/consumer';
+import { EventStream } from './consumer/event-stream';
 import { HttpTransport, QueryValue, TransportOptions } from './http';
 import type {
   AcknowledgedCount,
@@ -14,6 +15,7 @@ import type {
   ConversationQuery,
   DeadLetterList,
   DeadLettersQuery,
+  EventsQuery,
   ExtendLeaseRequest,
   HistoryQuery,
   Insights,
@@ -111,6 +113,23 @@ export class BrainClient {
       extraTimeoutMs: query.wait,
       ...options,
     });
+  }
+
+  /**
+   * `GET /v1/agents/{id}/events` (Server-Sent Events), opened once (no retries): resolves when the stream is open;
+   * aborting `signal` closes it. `lastEventId` is sent as `Last-Event-ID`. `consume()` reconnects for you.
+   */
+  async events(
+    agentId: string,
+    query: EventsQuery = {},
+    options: CallOptions & { lastEventId?: string } = {},
+  ): Promise<EventStream> {
+    const headers: Record<string, string> = options.lastEventId
+      ? { 'last-event-id': options.lastEventId }
+      : {};
+    const path = `/v1/agents/${seg(agentId)}/events`;
+    const response = await this.http.openStream({ path, query, headers, signal: options.signal });
+    return new EventStream(response);
   }
 
   /** As the recipient; the admin names the recipient with `agentId`. Idempotent. */

@@ -64,6 +64,38 @@ export class HttpTransport {
     }
   }
 
+  /**
+   * One attempt at a streaming GET (Server-Sent Events): the response with its body unread when it answers 200,
+   * else the typed error (with Retry-After) or a {@link BrainConnectionError}. No retries: the caller reconnects.
+   */
+  async openStream(spec: Omit<RequestSpec, 'method' | 'body' | 'idempotent'>): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...spec.headers };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    // Only the wait for the answer's head is timed; the stream itself lives until `signal` aborts.
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const connecting = spec.signal ? AbortSignal.any([spec.signal, timeout]) : timeout;
+    const aborter = new AbortController();
+    const onAbort = () => aborter.abort(connecting.reason);
+    connecting.addEventListener('abort', onAbort, { once: true });
+    let response: Response;
+    try {
+      response = await this.fetch(this.url(spec), { method: 'GET', headers, signal: aborter.signal });
+    } catch (error) {
+      if (spec.signal?.aborted) throw spec.signal.reason;
+      throw connectionError('GET', spec.path, error);
+    } finally {
+      connecting.removeEventListener('abort', onAbort);
+    }
+    spec.signal?.addEventListener('abort', () => aborter.abort(spec.signal?.reason), { once: true });
+    if (response.ok) return response;
+    const text = await response.text().catch(() => '');
+    throw errorFromResponse(
+      response.status,
+      parseBody(text),
+      parseRetryAfter(response.headers.get('retry-after')),
+    );
+  }
+
   private retryable(error: unknown, spec: RequestSpec): boolean {
     if (error instanceof RateLimitedError || error instanceof UnavailableError) return true;
     return error instanceof BrainConnectionError && spec.idempotent;
@@ -86,11 +118,7 @@ export class HttpTransport {
       text = await response.text();
     } catch (error) {
       if (spec.signal?.aborted) throw spec.signal.reason;
-      const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause : error) : error;
-      throw new BrainConnectionError(
-        `${spec.method} ${spec.path}: ${reason instanceof Error ? reason.message : String(reason)}`,
-        error,
-      );
+      throw connectionError(spec.method, spec.path, error);
     }
     if (response.ok) {
       if (spec.responseType === 'text') return text as T;
@@ -103,13 +131,21 @@ export class HttpTransport {
     );
   }
 
-  private url(spec: RequestSpec): string {
+  private url(spec: Pick<RequestSpec, 'path' | 'query'>): string {
     const url = new URL(this.baseUrl + spec.path);
     for (const [name, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
     return url.toString();
   }
+}
+
+function connectionError(method: string, path: string, error: unknown): BrainConnectionError {
+  const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause : error) : error;
+  return new BrainConnectionError(
+    `${method} ${path}: ${reason instanceof Error ? reason.message : String(reason)}`,
+    error,
+  );
 }
 
 function parseBody(text: string): unknown {

@@ -7,3 +7,5 @@ export { backoffDelay, parseRetryAfter } from './retry';
 export type { RetryOptions } from './retry';
 export type * from './types';
 export type { components, operations, paths } from './generated/openapi';
+export { EventStream, NotAnEventStreamError } from './consumer/event-stream';
+export type { ServerSentEvent } from './consumer/sse-parser';

@@ -23,6 +23,7 @@ export type TokenResponse = Schemas['TokenResponse'];
 export type SendRequest = Schemas['SendMessageRequest'];
 export type BroadcastRequest = Schemas['SendBroadcastRequest'];
 export type PendingQuery = QueryOf<'Messages_pending'>;
+export type EventsQuery = QueryOf<'Events_events'>;
 export type DeadLettersQuery = QueryOf<'Messages_deadLetters'>;
 
 export type StoreMemoryRequest = Schemas['StoreMemoryRequest'];

@@ -26,6 +26,61 @@ describe('@brain/client consume across an app restart (e2e)', () => {
     await environment?.dispose();
   });
 
+  it('over SSE reconnects after the restart with Last-Event-ID: what was sent meanwhile arrives, what it holds does not come again', async () => {
+    const admin = new BrainClient({ baseUrl: app.url, token: ADMIN_TOKEN });
+    const { token } = await admin.registerAgent({ id: 'streamer' });
+    await admin.registerAgent({ id: 'sender' });
+    const send = (n: number) =>
+      admin.send({ targetAgent: 'streamer', sourceAgent: 'sender', context: { n } });
+    // Every stream the consumer opens, with the Last-Event-ID it sent; while `holding`, new streams wait.
+    const opened: (string | undefined)[] = [];
+    let holding = false;
+    let openStreams!: () => void;
+    const streamsOpen = new Promise<void>((resolve) => (openStreams = resolve));
+    const gatedFetch = (async (input: string, init: RequestInit & { headers: Record<string, string> }) => {
+      if (input.includes('/events')) {
+        opened.push(init.headers['last-event-id']);
+        if (holding) await streamsOpen;
+      }
+      return fetch(input, init);
+    }) as unknown as typeof fetch;
+    const worker = new BrainClient({ baseUrl: app.url, token, fetch: gatedFetch });
+    const runs = new Map<string, number>();
+    let releaseHeld!: () => void;
+    const held = new Promise<void>((resolve) => (releaseHeld = resolve));
+    const handle = worker.consume({
+      agentId: 'streamer',
+      consumer: 's1',
+      concurrency: 2,
+      logger: { warn: () => undefined },
+      handler: async (message: ContextMessage) => {
+        runs.set(message.id, (runs.get(message.id) ?? 0) + 1);
+        if ((message.payload as { n: number }).n === 0) await held;
+      },
+    });
+    const before = [await send(0), await send(1), await send(2)].map((message) => message.id);
+    await waitFor(() => handle.stats.acknowledged === 2 && runs.size === 3, 'two acknowledged, one held');
+    expect(opened).toEqual([undefined]);
+
+    holding = true;
+    await app.restart();
+    // Sent while the consumer has no stream (its reconnect is held back).
+    const meanwhile = [await send(3), await send(4)].map((message) => message.id);
+    await waitFor(() => opened.length >= 2, 'a reconnect attempt');
+    openStreams();
+    await waitFor(() => handle.stats.acknowledged === 4, 'the two sent meanwhile acknowledged', 30000);
+    releaseHeld();
+    await waitFor(() => handle.stats.acknowledged === 5, 'the held one acknowledged');
+    await handle.stop();
+
+    // The reconnect named the last event received before the restart (the stream pushed the three in order).
+    expect(opened.slice(1).every((lastEventId) => lastEventId === before[2])).toBe(true);
+    expect([...runs.keys()].sort()).toEqual([...before, ...meanwhile].sort());
+    // The message held across the restart (its lease unexpired) was not pushed again.
+    expect([...runs.values()].every((count) => count === 1)).toBe(true);
+    expect(handle.stats.skippedRedeliveries).toBe(0);
+  });
+
   it('handles 10,000 messages with concurrency 16, each acknowledged once, none lost', async () => {
     const admin = new BrainClient({ baseUrl: app.url, token: ADMIN_TOKEN });
     const { token } = await admin.registerAgent({ id: 'worker' });

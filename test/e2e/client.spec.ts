@@ -175,14 +175,14 @@ describe('@brain/client (e2e)', () => {
     expect(pending.map((m) => m.id)).toEqual([message.id]);
   });
 
-  describe('consume', () => {
+  describe.each(['sse', 'long-poll'] as const)('consume over %s', (transport) => {
     async function sendMany(n: number, to = 'dexter'): Promise<string[]> {
       return Promise.all(
         Array.from({ length: n }, (_, i) => as('nova').send({ targetAgent: to, context: { i } })),
       ).then((messages) => messages.map((m) => m.id));
     }
 
-    it('stops gracefully: in-flight handlers finish and are acknowledged once, nothing new is fetched', async () => {
+    it('stops gracefully: in-flight handlers finish and are acknowledged once, the rest stays pending', async () => {
       const ids = await sendMany(6);
       const acked: string[] = [];
       const countingFetch = tappedFetch((url, init, response) =>
@@ -194,6 +194,7 @@ describe('@brain/client (e2e)', () => {
       const gate = new Promise<void>((resolve) => (release = resolve));
       const controller = new AbortController();
       const handle = client.consume({
+        transport,
         agentId: 'dexter',
         consumer: 'c1',
         concurrency: 3,
@@ -217,10 +218,18 @@ describe('@brain/client (e2e)', () => {
       expect(started).toHaveLength(3);
       expect(acked.sort()).toEqual([...started].sort());
       expect(handle.stats).toMatchObject({ handled: 3, acknowledged: 3, failed: 0 });
-      // The other three were never fetched: still pending, never delivered.
       const rest = (await as('dexter').pending('dexter', { count: 100 })).items;
       expect(rest.map((m) => m.id).sort()).toEqual(ids.filter((id) => !started.includes(id)).sort());
-      expect(rest.every((m) => m.deliveryCount === 0)).toBe(true);
+      if (transport === 'long-poll') {
+        // The other three were never fetched: still pending, never delivered.
+        expect(rest.every((m) => m.deliveryCount === 0)).toBe(true);
+      } else {
+        // Pushed (so leased) but never started: given back at stop, so another consumer takes them now, not after
+        // the lease: no other consumer's lease, nothing acknowledged.
+        expect(handle.stats.skippedRedeliveries).toBe(0);
+        const other = await as('dexter').pending('dexter', { consumer: 'c2', count: 100 });
+        expect(other.items.map((m) => m.id).sort()).toEqual(rest.map((m) => m.id).sort());
+      }
     });
 
     it('a handler past half the visibility timeout: its lease is extended, the message is not redelivered, one ack', async () => {
@@ -230,6 +239,7 @@ describe('@brain/client (e2e)', () => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
       const handle = as('lea').consume({
+        transport,
         agentId: 'lea',
         consumer: 'c1',
         concurrency: 2,
@@ -259,6 +269,7 @@ describe('@brain/client (e2e)', () => {
       const warn = jest.fn();
       const attempts: number[] = [];
       const handle = as('kai').consume({
+        transport,
         agentId: 'kai',
         consumer: 'c1',
         concurrency: 2,
@@ -275,6 +286,81 @@ describe('@brain/client (e2e)', () => {
       expect(warn.mock.calls.filter(([line]) => /cannot nack/.test(line as string))).toHaveLength(0);
       expect(handle.stats).toMatchObject({ failed: 2, acknowledged: 1 });
       expect((await as('kai').getMessage(id)).status.acknowledged).toBe(true);
+    });
+  });
+
+  describe('consume over sse', () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it('keeps the leases of pushed messages that wait for a busy handler: each runs once, no other consumer gets one', async () => {
+      const ids = await Promise.all(
+        [0, 1, 2].map((i) =>
+          as('nova')
+            .send({ targetAgent: 'lea', context: { i } })
+            .then((m) => m.id),
+        ),
+      );
+      const warn = jest.fn();
+      const runs: string[] = [];
+      const handle = as('lea').consume({
+        agentId: 'lea',
+        consumer: 'c1',
+        concurrency: 1,
+        visibilityTimeoutMs: 1500,
+        logger: { warn },
+        handler: async (message) => {
+          runs.push(message.id);
+          await sleep(1600);
+        },
+      });
+      await waitFor(() => runs.length === 1, 'the first handler running');
+      // The other two wait in the client up to 3.2 s, twice the visibility timeout: another consumer asking all the
+      // while must get neither.
+      const stolen: string[] = [];
+      while (runs.length < 3) {
+        const other = await as('lea').pending('lea', { consumer: 'c2', count: 10, wait: 200 });
+        stolen.push(...other.items.map((message) => message.id));
+      }
+      await waitFor(() => handle.stats.acknowledged === 3, 'all three acknowledged', 10000);
+      await handle.stop();
+      expect(stolen).toEqual([]);
+      expect([...runs].sort()).toEqual([...ids].sort());
+      expect(handle.stats).toMatchObject({ handled: 3, acknowledged: 3, skippedRedeliveries: 0 });
+      expect(warn).not.toHaveBeenCalled();
+    });
+
+    it('falls back to long polls when the server has no event stream route', async () => {
+      // An older server: the events route answers Nest's 404 for a route it does not have.
+      const olderServer = (async (input: string, init?: RequestInit) =>
+        input.includes('/events')
+          ? new Response(
+              JSON.stringify({
+                statusCode: 404,
+                error: 'Not Found',
+                message: 'Cannot GET /v1/agents/kai/events',
+              }),
+              { status: 404, headers: { 'content-type': 'application/json' } },
+            )
+          : fetch(input, init)) as unknown as typeof fetch;
+      const [id] = await Promise.all([as('nova').send({ targetAgent: 'kai', context: { old: true } })]).then(
+        (messages) => messages.map((m) => m.id),
+      );
+      const warn = jest.fn();
+      const seen: string[] = [];
+      const client = new BrainClient({ baseUrl: url, token: brain.token.kai, fetch: olderServer });
+      const handle = client.consume({
+        agentId: 'kai',
+        consumer: 'c1',
+        waitMs: 300,
+        logger: { warn },
+        handler: (message) => void seen.push(message.id),
+      });
+      await waitFor(() => handle.stats.acknowledged === 1, 'the message acknowledged');
+      await handle.stop();
+      expect(seen).toEqual([id]);
+      expect(warn.mock.calls.map(([line]) => line as string)).toEqual([
+        expect.stringMatching(/no event stream route: receiving by long polls/),
+      ]);
     });
   });
 });

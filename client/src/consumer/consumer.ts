@@ -1,8 +1,12 @@
-import { BrainError, NotFoundError } from '../errors';
+import { BrainError } from '../errors';
 import { backoffDelay, retryPolicy, sleep } from '../retry';
-import type { ContextMessage, ExtendLeaseRequest, LeaseResponse, NackRequest, NackResponse } from '../types';
+import type { ContextMessage, NackRequest, NackResponse } from '../types';
 import { AckBatcher, AckSink } from './ack-batcher';
+import { isMissingRoute, LeaseExtender, LeaseKeeper } from './lease-keeper';
 import { LeaseReader, LongPollSource, MessageSource } from './message-source';
+import { EventOpener, SseSource } from './sse-source';
+
+export { isMissingRoute };
 
 export interface HandlerContext {
   /** Aborts when the consumer is stopped; a handler may finish early, or ignore it and finish its work. */
@@ -19,6 +23,13 @@ export interface ConsumeOptions {
   handler: (message: ContextMessage, context: HandlerContext) => Promise<void> | void;
   /** Aborting it stops the consumer, like `stop()`. */
   signal?: AbortSignal;
+  /**
+   * How messages arrive (default `sse`): pushed over `GET /v1/agents/{id}/events?consumer=`, falling back to long
+   * polls when the server has no usable stream; or `long-poll` only (`GET …/messages?consumer=&wait=`).
+   */
+  transport?: 'sse' | 'long-poll';
+  /** SSE: messages received ahead of free handlers (default 100, at least `concurrency`); beyond it the stream is not read. */
+  prefetch?: number;
   /** A long poll's `wait` (default 10000 ms, at most 30000). */
   waitMs?: number;
   /** Most messages fetched at once (default `concurrency`); never more than free handler slots. */
@@ -52,19 +63,11 @@ export interface ConsumerHandle {
   readonly stats: Readonly<ConsumerStats>;
 }
 
-export interface ConsumerClient extends LeaseReader, AckSink {
+export interface ConsumerClient extends LeaseReader, AckSink, LeaseExtender, EventOpener {
   nack(messageId: string, request: NackRequest): Promise<NackResponse>;
-  extendLease(messageId: string, request: ExtendLeaseRequest): Promise<LeaseResponse>;
 }
 
 const POLL_RETRY = retryPolicy({ maxAttempts: Number.MAX_SAFE_INTEGER, baseDelayMs: 100, maxDelayMs: 2000 });
-
-/**
- * The answer for a route the server does not have (contract v1.1 routes on an older server): Nest's `Cannot POST
- * /path`, or Fastify's own `Route POST:/path not found`; a missing message names the message instead.
- */
-export const isMissingRoute = (error: unknown): boolean =>
-  error instanceof NotFoundError && /^(Cannot [A-Z]+ \/|Route [A-Z]+:\/)/.test(error.message);
 
 export class Consumer implements ConsumerHandle {
   readonly stats: ConsumerStats = { handled: 0, failed: 0, acknowledged: 0, skippedRedeliveries: 0 };
@@ -75,9 +78,9 @@ export class Consumer implements ConsumerHandle {
   private readonly unsettled = new Set<string>();
   private readonly acks: AckBatcher;
   private readonly source: MessageSource;
+  private readonly leases: LeaseKeeper;
   private slotFreed?: () => void;
   private nackUnsupported = false;
-  private leaseUnsupported = false;
 
   private constructor(
     private readonly client: ConsumerClient,
@@ -96,7 +99,30 @@ export class Consumer implements ConsumerHandle {
     if (!Number.isInteger(count) || count < 1 || count > 1000) {
       throw new RangeError(`count must be an integer in 1..1000, got ${count}`);
     }
-    this.source = new LongPollSource(client, options.agentId, options.consumer, waitMs);
+    const prefetch = options.prefetch ?? Math.max(100, concurrency);
+    if (!Number.isInteger(prefetch) || prefetch < concurrency) {
+      throw new RangeError(`prefetch must be an integer >= concurrency (${concurrency}), got ${prefetch}`);
+    }
+    if (options.transport !== undefined && !['sse', 'long-poll'].includes(options.transport)) {
+      throw new RangeError(`transport must be 'sse' or 'long-poll', got ${String(options.transport)}`);
+    }
+    const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30000;
+    const warn = (what: string, error?: unknown) => this.warn(what, error);
+    this.leases = new LeaseKeeper(client, options.consumer, visibilityTimeoutMs, warn);
+    const longPolls = new LongPollSource(client, options.agentId, options.consumer, waitMs);
+    this.source =
+      options.transport === 'long-poll'
+        ? longPolls
+        : new SseSource(client, {
+            agentId: options.agentId,
+            consumer: options.consumer,
+            prefetch,
+            visibilityTimeoutMs,
+            keeper: this.leases,
+            fallback: longPolls,
+            warn,
+            onDuplicate: () => this.stats.skippedRedeliveries++,
+          });
     this.acks = new AckBatcher(
       client,
       options.agentId,
@@ -147,7 +173,11 @@ export class Consumer implements ConsumerHandle {
       }
       for (const message of messages) this.dispatch(message);
     }
+    // Received and never started: given back now rather than left leased until the lease runs out.
+    const unstarted = (await this.source.close?.()) ?? [];
+    await Promise.all(unstarted.map((message) => this.release(message)));
     while (this.running.size > 0) await Promise.all(this.running.values());
+    this.leases.stop();
     const left = await this.acks.close(Date.now() + (this.options.stopTimeoutMs ?? 30000));
     if (left.length > 0) {
       this.warn(`${left.length} acknowledgements could not be sent; those messages will be delivered again`);
@@ -157,9 +187,13 @@ export class Consumer implements ConsumerHandle {
   private dispatch(message: ContextMessage): void {
     if (this.unsettled.has(message.id)) {
       this.stats.skippedRedeliveries++;
+      // A copy held since its handler finished (its acknowledgement is on its way) needs no lease kept.
+      if (!this.running.has(message.id)) this.leases.release(message.id);
       return;
     }
     this.unsettled.add(message.id);
+    // From its receipt (SSE: perhaps earlier); a lost lease now only warns, the handler runs on.
+    this.leases.hold(message.id, Date.now());
     const done = this.handle(message).finally(() => {
       this.running.delete(message.id);
       const wake = this.slotFreed;
@@ -170,7 +204,6 @@ export class Consumer implements ConsumerHandle {
   }
 
   private async handle(message: ContextMessage): Promise<void> {
-    const keeper = this.keepLease(message.id);
     try {
       await this.options.handler(message, { signal: this.stopping.signal });
       this.stats.handled++;
@@ -181,30 +214,8 @@ export class Consumer implements ConsumerHandle {
       await this.giveBack(message, error);
       this.unsettled.delete(message.id);
     } finally {
-      clearInterval(keeper);
+      this.leases.release(message.id);
     }
-  }
-
-  /** Past each half of the visibility timeout, holds the message one more timeout. */
-  private keepLease(messageId: string): NodeJS.Timeout | undefined {
-    if (this.leaseUnsupported) return undefined;
-    const visibility = this.options.visibilityTimeoutMs ?? 30000;
-    const request = { consumer: this.options.consumer, extendMs: visibility };
-    const timer = setInterval(() => {
-      this.client.extendLease(messageId, request).catch((error: unknown) => {
-        if (isMissingRoute(error)) {
-          clearInterval(timer);
-          if (!this.leaseUnsupported)
-            this.warn(
-              'this server cannot extend leases (no lease route): a long handler may see its message redelivered',
-            );
-          this.leaseUnsupported = true;
-        } else {
-          this.warn(`extending the lease of message ${messageId} failed`, error);
-        }
-      });
-    }, visibility / 2);
-    return timer;
   }
 
   private async giveBack(message: ContextMessage, error: unknown): Promise<void> {
@@ -226,6 +237,15 @@ export class Consumer implements ConsumerHandle {
         );
       }
     }
+  }
+
+  /** Ends the lease of a message this consumer will not handle, so another consumer may take it now. */
+  private async release(message: ContextMessage): Promise<void> {
+    if (this.nackUnsupported) return;
+    const request = { consumer: this.options.consumer, reason: 'the consumer stopped before handling it' };
+    await this.client.nack(message.id, request).catch((error: unknown) => {
+      this.warn(`giving back message ${message.id} failed; it comes back when its lease expires`, error);
+    });
   }
 
   private settled(ids: string[]): void {

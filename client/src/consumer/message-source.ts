@@ -1,12 +1,14 @@
 import type { ContextMessage } from '../types';
 
 /**
- * Where a consumer's messages come from. Long polls today; an SSE source (`GET /v1/agents/{id}/events` with
- * `Last-Event-ID`) plugs in here once the server offers it, chosen only when that route answers 200 text/event-stream.
+ * Where a consumer's messages come from: `SseSource` (the default: pushed over `GET /v1/agents/{id}/events`, long
+ * polls when the server has no usable stream) or `LongPollSource`. Every message it answers is leased to the consumer.
  */
 export interface MessageSource {
   /** Up to `max` messages leased to this consumer; resolves empty when none came in time. Rejects when `signal` aborts. */
   next(max: number, signal: AbortSignal): Promise<ContextMessage[]>;
+  /** Stops receiving; answers the messages received and not handed out by `next` (still leased to this consumer). */
+  close?(): Promise<ContextMessage[]>;
 }
 
 export interface LeaseReader {
