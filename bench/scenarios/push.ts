@@ -24,6 +24,8 @@ type Kind = 'sse' | 'poll';
 
 interface Delivery {
   publish: OpenLoopResult;
+  /** CPU (user + system) the app used during the measured run, its drain included. */
+  appCpuSeconds: number;
   latencies: Record<Kind, Float64Array>;
   /** Published (201) and never received by the end of the drain. */
   missing: Record<Kind, number>;
@@ -37,6 +39,8 @@ interface Delivery {
 interface HeldStreams {
   streams: number;
   openSeconds: number;
+  /** CPU the app used to accept the streams (auth, first read, subscription). */
+  openCpuSeconds: number;
   before: ProcessResources;
   after: ProcessResources;
   /** Per broadcast: ms from the publish call's start to the last stream's event, and to the median stream's. */
@@ -162,11 +166,14 @@ async function measureDelivery(app: AppProcess, settings: BenchSettings): Promis
     // Warm-up (JIT, connections, the subscriber's channels): the same load, not measured.
     await publish(settings.quick ? 1 : 3, false);
     sent.clear();
+    const cpuBefore = app.cpuSeconds();
     const result = await publish(settings.pushSeconds, true);
+    const appCpuSeconds = app.cpuSeconds() - cpuBefore;
     const missing: Record<Kind, number> = { sse: 0, poll: 0 };
     for (const { kind } of sent.values()) missing[kind] += 1;
     return {
       publish: result,
+      appCpuSeconds,
       latencies: { sse: sorted(samples.sse), poll: sorted(samples.poll) },
       missing,
       duplicates,
@@ -193,12 +200,14 @@ async function holdStreams(app: AppProcess, settings: BenchSettings, redisUrl: s
   const onReceived = (messageId: string, at: number) => broadcasts.get(messageId)?.push(at);
   const streams: EventStreamClient[] = [];
   const openedAt = performance.now();
+  const cpuBefore = app.cpuSeconds();
   try {
     for (let i = 0; i < agents.length; i += OPEN_AT_ONCE) {
       const batch = agents.slice(i, i + OPEN_AT_ONCE);
       streams.push(...(await Promise.all(batch.map((agent) => openEventStream(app, agent, '', onReceived)))));
     }
     const openSeconds = (performance.now() - openedAt) / 1000;
+    const openCpuSeconds = app.cpuSeconds() - cpuBefore;
     await sleep(1000);
     const after = await processResources(app, redisUrl);
     const broadcastAllMs: number[] = [];
@@ -225,6 +234,7 @@ async function holdStreams(app: AppProcess, settings: BenchSettings, redisUrl: s
     return {
       streams: streams.length,
       openSeconds,
+      openCpuSeconds,
       before,
       after,
       broadcastAllMs,
@@ -257,7 +267,9 @@ function deliveryFigures(delivery: Delivery, settings: BenchSettings): Figure[] 
         `${common}; ${sse.length} + ${poll.length} received, ${lost} missing, ${delivery.duplicates} duplicates, ` +
         `${delivery.consumerErrors} consumer errors; publish ${round(delivery.publish.achievedRate)} of ` +
         `${settings.pushRate} req/s answered, p99 ${round(delivery.publish.p99Ms, 2)} ms, ` +
-        `${delivery.publish.errorCount} publish errors`;
+        `${delivery.publish.errorCount} publish errors; app CPU ` +
+        `${round((delivery.appCpuSeconds * 1e6) / Math.max(1, sse.length + poll.length))} µs per message delivered ` +
+        `(publish, push or poll, acknowledgement)`;
     }
     if (p === 99) {
       figure.goal = `≤ ${CONTRACT_PUSH_MS} ms (contract: pushed within ${CONTRACT_PUSH_MS} ms), none missing`;
@@ -281,7 +293,8 @@ function streamFigures(held: HeldStreams): Figure[] {
       note:
         `${round((after.rssBytes - before.rssBytes) / streams / 1024, 1)} KB RSS and ` +
         `${round((after.heapUsedBytes - before.heapUsedBytes) / streams / 1024, 1)} KB heap per stream; heap ` +
-        `${mb(before.heapUsedBytes)} → ${mb(after.heapUsedBytes)} MB (no GC forced); opened in ${round(held.openSeconds, 1)} s`,
+        `${mb(before.heapUsedBytes)} → ${mb(after.heapUsedBytes)} MB (no GC forced); opened in ${round(held.openSeconds, 1)} s using ` +
+        `${round((held.openCpuSeconds * 1e6) / streams)} µs of app CPU each`,
     },
     {
       name: `${streams} SSE streams open: Redis connections of the app`,
