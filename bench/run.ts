@@ -3,7 +3,7 @@
  * each scenario in its own Redis prefix and database. Prints the goals of issue 13 (each against its reference
  * measured in the same run) and every figure, and writes bench/results/latest.{json,md}.
  * Durations come from the environment (see bench/lib/settings.ts); BENCH_QUICK=1 is a short smoke run;
- * `npm run bench -- --only ceiling,latency` runs only the named scenarios.
+ * `npm run bench -- --only ceiling,latency` runs only the named scenarios (`push`: SSE vs long-poll delivery).
  */
 import 'reflect-metadata';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ import { waitForQuietMachine } from './lib/machine-load';
 import { buildApp } from './lib/app-process';
 import { runCeiling } from './scenarios/ceiling';
 import { runLatency } from './scenarios/latency';
+import { runPush } from './scenarios/push';
 import { goalRows } from './lib/goals';
 import { SATURATION_GENERATOR } from './lib/wrk';
 
@@ -40,6 +41,7 @@ const SCENARIOS: Record<string, number[]> = {
   profiles: [9],
   ceiling: [10],
   latency: [11],
+  push: [12],
 };
 
 /** A mistake in the command line: said in one line, without a stack. */
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
   if (wanted(4)) await step('4 deliver + ack vs BullMQ', () => runDeliverAck(settings));
   if (wanted(5)) await step('5 broadcast fan-out', () => runBroadcast(settings));
   if (wanted(7)) await step('7 Redis memory per message', () => runMemory(settings));
-  if (wanted(3, 6, 8, 9, 10, 11)) {
+  if (wanted(3, 6, 8, 9, 10, 11, 12)) {
     process.stdout.write('- building the app into .tmp/bench-dist ...\n');
     buildApp();
     if (wanted(10) && SATURATION_GENERATOR !== 'wrk')
@@ -121,6 +123,11 @@ async function main(): Promise<void> {
       await step(`11 latency at light load (${settings.latencyRate} req/s, open loop)`, async () => [
         await runLatency(settings),
       ]);
+    if (wanted(12))
+      await step(
+        `12 push: SSE vs long poll at ${settings.pushRate} msg/s, ${settings.pushStreams} streams held`,
+        async () => [await runPush(settings)],
+      );
     if (wanted(3, 8))
       await step('3 HTTP publish, open loop', async () => {
         const http = await runHttpPublish(settings);
@@ -162,6 +169,9 @@ async function main(): Promise<void> {
       halfCeilingSeconds: settings.halfCeilingSeconds,
       latencySeconds: settings.latencySeconds,
       latencyRate: settings.latencyRate,
+      pushSeconds: settings.pushSeconds,
+      pushRate: settings.pushRate,
+      pushStreams: settings.pushStreams,
       httpSenders: settings.httpSenders,
       quick: settings.quick,
     },

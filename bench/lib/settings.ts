@@ -32,6 +32,10 @@ export interface BenchSettings {
   /** Issue 13 goal 9: seconds of each light-load latency run, and its rate (req/s). */
   latencySeconds: number;
   latencyRate: number;
+  /** Push (SSE vs long poll): seconds of the measured open-loop run, its publish rate, and the streams held open. */
+  pushSeconds: number;
+  pushRate: number;
+  pushStreams: number;
   /** Agents, each with its own token, that publish over HTTP in the issue-13 runs (the rate limit applies to each). */
   httpSenders: number;
   /** Profile the HTTP app and the in-process publish after the measured scenarios. */
@@ -83,6 +87,9 @@ export function benchSettings(): BenchSettings {
     halfCeilingSeconds: numberFrom('BENCH_HALF_CEILING_SECONDS', quick ? 10 : 60),
     latencySeconds: numberFrom('BENCH_LATENCY_SECONDS', quick ? 5 : 20),
     latencyRate: numberFrom('BENCH_LATENCY_RATE', 100),
+    pushSeconds: numberFrom('BENCH_PUSH_SECONDS', quick ? 5 : 20),
+    pushRate: numberFrom('BENCH_PUSH_RATE', 1000),
+    pushStreams: numberFrom('BENCH_PUSH_STREAMS', 500),
     httpSenders: numberFrom('BENCH_HTTP_SENDERS', 200),
     profile: process.env.BENCH_PROFILE !== '0',
     only,

@@ -1,7 +1,8 @@
 import { DEFAULT_PENDING_COUNT } from '../common/limits';
 import { Logger } from '@nestjs/common';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { McpServer, ToolCallback } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
 import { Principal } from '../agents/auth/principal';
 import { AccessPolicy } from '../brain/access.policy';
 import { BrainAI } from '../brain/brain-ai.service';
@@ -30,6 +31,7 @@ import {
   routeMessageInput,
   sendMessageInput,
 } from './mcp-schemas';
+import { checkInput, leaveInputChecksToTools } from './mcp-input';
 
 /** The lease consumer of MCP sessions: an agent's MCP sessions share its leases like replicas of one worker. */
 export const MCP_CONSUMER = 'mcp';
@@ -48,7 +50,15 @@ export function registerBrainTools(
   access: AccessPolicy,
 ): void {
   const caller: Principal = { kind: 'agent', agentId };
-  const tool = server.registerTool.bind(server);
+  leaveInputChecksToTools(server);
+  /** Registers a tool whose `run` gets checked arguments and whose failures are the REST route's errors. */
+  const tool = <S extends z.ZodObject>(
+    name: string,
+    config: { title: string; description: string; inputSchema: S; annotations?: ToolAnnotations },
+    run: (args: z.output<S>) => Promise<object>,
+  ) =>
+    server.registerTool(name, config, ((args: unknown, extra: CallInfo) =>
+      answer(extra, async () => run(await checkInput(config.inputSchema, args)))) as ToolCallback<S>);
 
   tool(
     'send_message',
@@ -60,17 +70,16 @@ export function registerBrainTools(
         '(id, fromAgent, toAgent, timestamp, payload, priority, type). To reach every agent use broadcast instead.',
       inputSchema: sendMessageInput,
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        const sourceAgent = access.senderOf(caller, undefined);
-        const result = await brain.publishMessage({
-          ...args,
-          id: args.id?.toLowerCase(),
-          inReplyTo: args.inReplyTo?.toLowerCase(),
-          sourceAgent,
-        });
-        return toContextMessageResponse(result.message);
-      }),
+    async (args) => {
+      const sourceAgent = access.senderOf(caller, undefined);
+      const result = await brain.publishMessage({
+        ...args,
+        id: args.id?.toLowerCase(),
+        inReplyTo: args.inReplyTo?.toLowerCase(),
+        sourceAgent,
+      });
+      return toContextMessageResponse(result.message);
+    },
   );
 
   tool(
@@ -82,17 +91,16 @@ export function registerBrainTools(
         'team; use send_message for one agent. Returns the stored message (toAgent is "broadcast").',
       inputSchema: broadcastInput,
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        const sourceAgent = access.senderOf(caller, undefined);
-        const result = await brain.publishBroadcast({
-          ...args,
-          id: args.id?.toLowerCase(),
-          inReplyTo: args.inReplyTo?.toLowerCase(),
-          sourceAgent,
-        });
-        return toContextMessageResponse(result.message);
-      }),
+    async (args) => {
+      const sourceAgent = access.senderOf(caller, undefined);
+      const result = await brain.publishBroadcast({
+        ...args,
+        id: args.id?.toLowerCase(),
+        inReplyTo: args.inReplyTo?.toLowerCase(),
+        sourceAgent,
+      });
+      return toContextMessageResponse(result.message);
+    },
   );
 
   tool(
@@ -106,19 +114,18 @@ export function registerBrainTools(
         'the capability (list_agents with capability shows who does).',
       inputSchema: routeMessageInput,
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        const sourceAgent = access.senderOf(caller, undefined);
-        const { capability, ...message } = args;
-        const result = await brain.publishRouted({
-          ...message,
-          id: message.id?.toLowerCase(),
-          inReplyTo: message.inReplyTo?.toLowerCase(),
-          sourceAgent,
-          routing: { capability },
-        });
-        return toContextMessageResponse(result.message);
-      }),
+    async (args) => {
+      const sourceAgent = access.senderOf(caller, undefined);
+      const { capability, ...message } = args;
+      const result = await brain.publishRouted({
+        ...message,
+        id: message.id?.toLowerCase(),
+        inReplyTo: message.inReplyTo?.toLowerCase(),
+        sourceAgent,
+        routing: { capability },
+      });
+      return toContextMessageResponse(result.message);
+    },
   );
 
   tool(
@@ -132,17 +139,16 @@ export function registerBrainTools(
         'for a message when none is waiting.',
       inputSchema: checkInboxInput,
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        await access.actAs(caller, agentId);
-        const messages = await brain.getPending(agentId, {
-          count: args.count ?? DEFAULT_PENDING_COUNT,
-          waitMs: args.wait ?? 0,
-          consumer: MCP_CONSUMER,
-          priority: args.priority,
-        });
-        return toContextMessageListResponse(messages);
-      }),
+    async (args) => {
+      await access.actAs(caller, agentId);
+      const messages = await brain.getPending(agentId, {
+        count: args.count ?? DEFAULT_PENDING_COUNT,
+        waitMs: args.wait ?? 0,
+        consumer: MCP_CONSUMER,
+        priority: args.priority,
+      });
+      return toContextMessageListResponse(messages);
+    },
   );
 
   tool(
@@ -156,21 +162,20 @@ export function registerBrainTools(
       inputSchema: acknowledgeInput,
       annotations: { idempotentHint: true },
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        if ((args.messageId === undefined) === (args.ids === undefined)) {
-          throw new InvalidRequestError('give either messageId or ids');
-        }
-        if (args.messageId !== undefined) {
-          const recipient = access.recipientOf(caller, undefined);
-          return toAcknowledgementResponse(
-            await brain.acknowledgeMessage(args.messageId.toLowerCase(), recipient),
-          );
-        }
-        await access.actAs(caller, agentId);
-        const ids = (args.ids ?? []).map((id) => id.toLowerCase());
-        return { acknowledged: await brain.acknowledgeMany(agentId, ids) };
-      }),
+    async (args) => {
+      if ((args.messageId === undefined) === (args.ids === undefined)) {
+        throw new InvalidRequestError('give either messageId or ids');
+      }
+      if (args.messageId !== undefined) {
+        const recipient = access.recipientOf(caller, undefined);
+        return toAcknowledgementResponse(
+          await brain.acknowledgeMessage(args.messageId.toLowerCase(), recipient),
+        );
+      }
+      await access.actAs(caller, agentId);
+      const ids = (args.ids ?? []).map((id) => id.toLowerCase());
+      return { acknowledged: await brain.acknowledgeMany(agentId, ids) };
+    },
   );
 
   tool(
@@ -183,11 +188,10 @@ export function registerBrainTools(
         'with its id.',
       inputSchema: rememberInput,
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        await access.actAs(caller, agentId);
-        return toMemoryRecordResponse(await brain.storeContext(agentId, args));
-      }),
+    async (args) => {
+      await access.actAs(caller, agentId);
+      return toMemoryRecordResponse(await brain.storeContext(agentId, args));
+    },
   );
 
   tool(
@@ -201,12 +205,11 @@ export function registerBrainTools(
       inputSchema: recallInput,
       annotations: { readOnlyHint: true },
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        const { agentId: owner, ...query } = args;
-        const page = await brain.queryContext(owner ?? agentId, { agentId }, toMemoryQuery(query));
-        return toMemoryRecordPageResponse(page);
-      }),
+    async (args) => {
+      const { agentId: owner, ...query } = args;
+      const page = await brain.queryContext(owner ?? agentId, { agentId }, toMemoryQuery(query));
+      return toMemoryRecordPageResponse(page);
+    },
   );
 
   tool(
@@ -220,13 +223,12 @@ export function registerBrainTools(
       inputSchema: conversationInput,
       annotations: { readOnlyHint: true },
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        access.readAs(caller, agentId, args.withAgent);
-        return toMemoryRecordPageResponse(
-          await brain.getConversation(agentId, args.withAgent, toPageQuery(args)),
-        );
-      }),
+    async (args) => {
+      access.readAs(caller, agentId, args.withAgent);
+      return toMemoryRecordPageResponse(
+        await brain.getConversation(agentId, args.withAgent, toPageQuery(args)),
+      );
+    },
   );
 
   tool(
@@ -239,10 +241,9 @@ export function registerBrainTools(
       inputSchema: listAgentsInput,
       annotations: { readOnlyHint: true },
     },
-    (args, extra) =>
-      answer(extra, async () => {
-        return toAgentListResponse(await brain.listAgents(args.capability));
-      }),
+    async (args) => {
+      return toAgentListResponse(await brain.listAgents(args.capability));
+    },
   );
 }
 

@@ -248,40 +248,88 @@ describe('MCP server at /mcp (e2e)', () => {
       });
     });
 
-    it('invalid input, refused before anything is written', async () => {
+    it("invalid input: exactly the REST route's 400 for the same input, and nothing is written", async () => {
       await drain(dexter);
-      const agentRule = "must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'";
-      const cases: [string, Record<string, unknown>, string][] = [
-        ['send_message', { targetAgent: 'Zed!', context: {} }, `targetAgent ${agentRule}`],
-        ['send_message', { targetAgent: 'broadcast', context: {} }, `targetAgent ${agentRule}`],
-        ['send_message', { targetAgent: 'dexter', context: [1] }, 'context must be a JSON object'],
+      const send = (body: Record<string, unknown>) => ['POST', '/v1/messages', body] as const;
+      // Each tool call beside the REST request that carries the same input.
+      const cases: [string, Record<string, unknown>, readonly [string, string, unknown?]][] = [
+        ['send_message', { targetAgent: 'Zed!', context: {} }, send({ targetAgent: 'Zed!', context: {} })],
+        [
+          'send_message',
+          { targetAgent: 'broadcast', context: {} },
+          send({ targetAgent: 'broadcast', context: {} }),
+        ],
+        [
+          'send_message',
+          { targetAgent: 'dexter', context: [1] },
+          send({ targetAgent: 'dexter', context: [1] }),
+        ],
+        ['send_message', { targetAgent: 'dexter' }, send({ targetAgent: 'dexter' })],
+        ['send_message', { targetAgent: 'Zed!', context: 7 }, send({ targetAgent: 'Zed!', context: 7 })],
         [
           'send_message',
           { targetAgent: 'dexter', context: {}, priority: 'urgent' },
-          'priority must be one of critical, high, medium, low',
+          send({ targetAgent: 'dexter', context: {}, priority: 'urgent' }),
         ],
-        ['send_message', { targetAgent: 'dexter', context: {}, id: 'not-a-uuid' }, 'id must be a UUID'],
-        ['send_message', { targetAgent: 'dexter', context: {}, sourceAgent: 'kai' }, 'sourceAgent'],
-        ['check_inbox', { count: 5000 }, 'count must be an integer between 1 and 1000'],
-        ['check_inbox', { wait: 60000 }, 'wait must be an integer between 0 and 30000'],
-        ['acknowledge', { ids: [] }, 'ids must be an array of 1..1000 UUIDs'],
-        ['acknowledge', {}, 'give either messageId or ids'],
+        [
+          'send_message',
+          { targetAgent: 'dexter', context: {}, id: 'not-a-uuid' },
+          send({ targetAgent: 'dexter', context: {}, id: 'not-a-uuid' }),
+        ],
+        [
+          'send_message',
+          { targetAgent: 'dexter', context: {}, colour: 'red' },
+          send({ targetAgent: 'dexter', context: {}, colour: 'red' }),
+        ],
+        ['check_inbox', { count: 5000 }, ['GET', '/v1/agents/nova/messages?count=5000']],
+        ['check_inbox', { wait: 60000 }, ['GET', '/v1/agents/nova/messages?wait=60000']],
+        ['acknowledge', { ids: [] }, ['POST', '/v1/agents/nova/acks', { ids: [] }]],
+        ['acknowledge', { ids: ['nope'] }, ['POST', '/v1/agents/nova/acks', { ids: ['nope'] }]],
         [
           'remember',
           { context: {}, tags: ['a,b'] },
-          'tags must be a list of at most 32 strings of 1..64 characters without commas',
+          ['POST', '/v1/agents/nova/memories', { context: {}, tags: ['a,b'] }],
         ],
-        ['recall', { since: 'yesterday' }, 'since must be an ISO-8601 date-time'],
-        ['conversation', { withAgent: 'nova', limit: 0 }, 'limit must be an integer between 1 and 1000'],
+        ['recall', { since: 'yesterday' }, ['GET', '/v1/agents/nova/memories?since=yesterday']],
+        ['conversation', { withAgent: 'dexter', limit: 0 }, ['GET', '/v1/conversations/nova/dexter?limit=0']],
       ];
-      for (const [tool, args, message] of cases) {
-        expect([tool, errorText(await nova.call(tool, args))]).toEqual([
-          tool,
-          expect.stringContaining(message),
-        ]);
+      for (const [tool, args, [method, path, body]] of cases) {
+        const rest = await brain.client.request(method, path, { token: brain.token.nova, body });
+        expect([tool, args, rest.status]).toEqual([tool, args, 400]);
+        const result = await nova.call(tool, args);
+        expect([tool, args, errorText(result)]).toEqual([tool, args, rest.body.message]);
+        expect(result.structuredContent).toEqual(rest.body);
       }
+      // Where the tool has no REST twin: the field is not one the tool takes, named as REST names unknown fields.
+      const spoofed = await nova.call('send_message', {
+        targetAgent: 'dexter',
+        context: {},
+        sourceAgent: 'kai',
+      });
+      expect(errorText(spoofed)).toBe('property sourceAgent should not exist');
+      expect(spoofed.structuredContent).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: 'property sourceAgent should not exist',
+      });
+      expect(errorText(await nova.call('acknowledge', {}))).toBe('give either messageId or ids');
       const pending = await brain.client.get('/v1/agents/dexter/messages', brain.token.dexter);
       expect(pending.body.items).toEqual([]);
+    });
+
+    it('an id reused for other content: the REST 409 message', async () => {
+      const id = randomUUID();
+      await nova.data('send_message', { targetAgent: 'dexter', context: { n: 1 }, id });
+      const rest = await brain.client.post('/v1/messages', brain.token.nova, {
+        targetAgent: 'dexter',
+        context: { n: 2 },
+        id,
+      });
+      expect(rest.status).toBe(409);
+      const result = await nova.call('send_message', { targetAgent: 'dexter', context: { n: 2 }, id });
+      expect(errorText(result)).toBe(rest.body.message);
+      expect(result.structuredContent).toEqual(rest.body);
+      await drain(dexter);
     });
 
     it('acknowledging a message not addressed to the session agent: what the REST route answers', async () => {
