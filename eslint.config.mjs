@@ -12,6 +12,27 @@ import { readdirSync } from 'node:fs';
 const modules = readdirSync(new URL('./src', import.meta.url), { withFileTypes: true })
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
+
+/**
+ * Modules with a closed surface: from outside, only these files (the module, its exported service, its public
+ * types) may be imported; everything else in the folder is its inside (style guide 3, issue 12). Not listed yet,
+ * because other modules import more of them: agents (auth guards, principal), brain (access policy, DTOs,
+ * openapi), memory (memory-record, archive-records, agent-registrations), metrics (guard, snapshot), dashboard.
+ */
+const publicFiles = {
+  'context-sync': ['context-sync.module', 'context-sync.service', 'context-message'],
+  health: ['health.module', 'readiness.service'],
+  mcp: ['mcp.module'],
+  'example-agent': ['example-agent.module'],
+};
+const closedSurfaces = (module) =>
+  Object.entries(publicFiles)
+    .filter(([owner]) => owner !== module)
+    .map(([owner, files]) => ({
+      regex: `^(\\.\\.?/)+${owner}/(?!(${files.join('|').replaceAll('.', '\\.')})$)`,
+      message: `the inside of ${owner}: import only ${files.join(', ')} (its service API and public types)`,
+    }));
+
 const boundaries = modules.map((module) => {
   const others = modules.filter((other) => other !== module).join('|');
   const into = `^(\\.\\./)+(${others})/(.*/)?`;
@@ -22,6 +43,7 @@ const boundaries = modules.map((module) => {
         'error',
         {
           patterns: [
+            ...closedSurfaces(module),
             {
               regex: `${into}[^/]*\\.repository$`,
               message: "another module's repository: use its service, or a port this module defines",
@@ -80,4 +102,9 @@ export default tseslint.config(
     rules: { 'max-lines': ['error', { max: 350 }] },
   },
   ...boundaries,
+  {
+    // The composition root (main.ts, app.module.ts, workers.ts) wires modules and reaches no further either.
+    files: ['src/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: closedSurfaces('(root)') }] },
+  },
 );

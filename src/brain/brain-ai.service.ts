@@ -3,22 +3,23 @@ import { HealthCheckResult } from '@nestjs/terminus';
 import { Agent, AgentsService, RegisterAgentInput } from '../agents/agents.service';
 import {
   Acknowledgement,
+  AgentStats,
   BroadcastRequest,
   ContextMessage,
   ContextSyncStats,
   DeadLetter,
   LeaseExtension,
   MessageStatus,
+  NackOptions,
+  NackResult,
   PendingQuery,
   Priority,
   PublishResult,
   RoutedShareRequest,
   ShareRequest,
+  ThroughputPoint,
 } from '../context-sync/context-message';
 import { ContextSyncService } from '../context-sync/context-sync.service';
-import { AgentStats, MailboxStatsService } from '../context-sync/mailbox-stats.service';
-import type { NackOptions, NackResult } from '../context-sync/nack.service';
-import { ThroughputPoint, ThroughputSampler } from '../context-sync/throughput.sampler';
 import {
   Insights,
   MemoryQuery,
@@ -48,8 +49,6 @@ export class BrainAI {
     private readonly contextSync: ContextSyncService,
     private readonly memory: MemoryService,
     private readonly readiness: ReadinessService,
-    private readonly mailboxStats: MailboxStatsService,
-    private readonly throughput: ThroughputSampler,
   ) {}
 
   // ---- the seed's ten methods ---------------------------------------------------------------------------------
@@ -160,15 +159,15 @@ export class BrainAI {
   // ---- monitoring (the dashboard) ------------------------------------------------------------------------------
 
   async listAgentStats(): Promise<AgentStats[]> {
-    return this.mailboxStats.listAgentStats();
+    return this.contextSync.listAgentStats();
   }
 
   async getAgentStats(agentId: string): Promise<AgentStats> {
-    return this.mailboxStats.agentStats(agentId);
+    return this.contextSync.getAgentStats(agentId);
   }
 
   getThroughput(): ThroughputPoint[] {
-    return this.throughput.series();
+    return this.contextSync.getThroughput();
   }
 
   // ---- agents -------------------------------------------------------------------------------------------------

@@ -3,8 +3,8 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, PickType } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Caller, Principal } from '../agents/auth/principal';
-import { ContextMessage } from '../context-sync/context-message';
-import { EVENT_BATCH, EventSink, EventStreamService } from '../context-sync/event-stream.service';
+import { ContextMessage, EVENT_BATCH, EventSink } from '../context-sync/context-message';
+import { ContextSyncService } from '../context-sync/context-sync.service';
 import { AccessPolicy } from './access.policy';
 import { ApiErrors } from './dto/error.dto';
 import { PendingQuery, toContextMessageResponse } from './dto/message.dto';
@@ -43,7 +43,7 @@ const SEMANTICS =
 @Controller('v1')
 export class EventsController {
   constructor(
-    private readonly streams: EventStreamService,
+    private readonly contextSync: ContextSyncService,
     private readonly access: AccessPolicy,
   ) {}
 
@@ -72,7 +72,10 @@ export class EventsController {
   ): Promise<void> {
     await this.access.actAs(caller, id);
     // Refusals (404, 429) are ordinary JSON answers: nothing is written before this returns.
-    const stream = await this.streams.start(id, { consumer: query.consumer, priority: query.priority });
+    const stream = await this.contextSync.openEventStream(id, {
+      consumer: query.consumer,
+      priority: query.priority,
+    });
     // The stream outlives this handler: Fastify must not answer or time it; helmet's headers are set already.
     reply.hijack();
     const sink = new SseResponse(reply.raw, request.id);

@@ -133,3 +133,66 @@ export interface ContextSyncStats {
   streamsByAgent: Record<string, number>;
   archiveLag: number;
 }
+
+export interface MessageWithStatus {
+  message: ContextMessage;
+  status: MessageStatus;
+  recipients: string[];
+}
+
+export interface NackOptions {
+  /** The lease consumer nacking; another consumer holding a live lease then answers 409. */
+  consumer?: string;
+  /** ≤ 500 characters; a rejection's dead letter carries it as `detail`. */
+  reason?: string;
+  requeue?: boolean;
+  /** 0..3600000: the requeued message is pending again only after this long. */
+  delayMs?: number;
+}
+
+export interface NackResult {
+  id: string;
+  agentId: string;
+  outcome: 'requeued' | 'dead_lettered';
+}
+
+/** One agent's figures for the dashboard, from counters (no stream scans). */
+export interface AgentStats {
+  agentId: string;
+  /** Pending per priority, direct and broadcast together. */
+  pending: Record<Priority, number>;
+  pendingMessages: number;
+  acknowledgedMessages: number;
+  deadLetters: number;
+}
+
+export const THROUGHPUT_STEP_MS = 2_000;
+export const THROUGHPUT_WINDOW_MS = 15 * 60_000;
+
+/** Messages per second over one step of the series, ending at `at`. */
+export interface ThroughputPoint {
+  at: Date;
+  published: number;
+  acknowledged: number;
+}
+
+/** Messages read (and, with a consumer, leased) at once: what one stream may have buffered for a slow client. */
+export const EVENT_BATCH = 100;
+
+/** Where a stream's events go: the HTTP response, written as Server-Sent Events. */
+export interface EventSink {
+  /** Writes the messages in order; resolves once the client may take more (its socket drained) or has gone. */
+  messages(messages: ContextMessage[]): Promise<void>;
+  /** A comment line that keeps proxies from closing an idle connection. */
+  keepAlive(): Promise<void>;
+  /** Ends the response; `reconnect` tells the client to come back (the replica is shutting down). */
+  end(reconnect: boolean): void;
+  /** Resolves when the client goes away. */
+  readonly gone: Promise<void>;
+}
+
+export interface EventStreamOptions {
+  /** Lease mode, exactly like `GET …/messages?consumer=`; without it a peek. */
+  consumer?: string;
+  priority?: Priority;
+}

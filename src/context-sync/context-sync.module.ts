@@ -66,13 +66,7 @@ import { ThroughputSampler } from './throughput.sampler';
     DelayedRepository,
     DelayedDeliveryService,
   ],
-  exports: [
-    ContextSyncService,
-    EventStreamService,
-    RetentionJob,
-    ArchiveHealthIndicator,
-    MailboxStatsService,
-    ThroughputSampler,
-  ],
+  // The one way in: every other provider is reached through ContextSyncService (npm run lint enforces it).
+  exports: [ContextSyncService],
 })
 export class ContextSyncModule {}

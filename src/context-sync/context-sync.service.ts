@@ -2,14 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { AgentNotFoundError } from '../common/errors';
 import { isAgentId } from '../common/ids';
 import { AgentRegistryRepository } from './agent-registry.repository';
+import { ArchiveHealthIndicator } from './archive.health';
 import { ArchiverService } from './archiver.service';
 import {
   Acknowledgement,
+  AgentStats,
   BroadcastRequest,
   ContextMessage,
   ContextSyncStats,
   DeadLetter,
+  EventStreamOptions,
   LeaseExtension,
+  MessageWithStatus,
+  NackOptions,
+  NackResult,
   HistoryRecord,
   PendingOptions,
   PendingQuery,
@@ -17,17 +23,22 @@ import {
   PublishResult,
   RoutedShareRequest,
   ShareRequest,
+  ThroughputPoint,
 } from './context-message';
 import { CapabilityRouterService } from './capability-router.service';
 import { checkAgentId } from './context-sync.rules';
 import { DeadLettersService } from './dead-letters.service';
+import { EventStream, EventStreamService } from './event-stream.service';
 import { InboxService } from './inbox.service';
 import { LeaseService } from './lease.service';
+import { MailboxStatsService } from './mailbox-stats.service';
 import { MailboxRepository } from './mailbox.repository';
 import { MaintenanceService } from './maintenance.service';
 import { MessagePublisherService } from './message-publisher.service';
-import { MessageStatusService, MessageWithStatus } from './message-status.service';
+import { MessageStatusService } from './message-status.service';
 import { MemoryService } from '../memory/memory.service';
+import { NackService } from './nack.service';
+import { ThroughputSampler } from './throughput.sampler';
 
 /** The design note's "last 50 messages". */
 const DEFAULT_HISTORY_LIMIT = 50;
@@ -40,7 +51,6 @@ function broadcastRequest(
   if (typeof first !== 'string') return first;
   return { sourceAgent: first, context: context as Record<string, unknown>, priority };
 }
-import { NackOptions, NackResult, NackService } from './nack.service';
 
 /**
  * ContextSync: durable agent-to-agent messaging on Redis Streams, and the module's one API. Each agent has a direct
@@ -62,6 +72,10 @@ export class ContextSyncService {
     private readonly router: CapabilityRouterService,
     private readonly memory: MemoryService,
     private readonly nacks: NackService,
+    private readonly events: EventStreamService,
+    private readonly mailboxStats: MailboxStatsService,
+    private readonly throughput: ThroughputSampler,
+    private readonly archiveHealth: ArchiveHealthIndicator,
   ) {}
 
   // ---- agents --------------------------------------------------------------------------------------------
@@ -214,6 +228,13 @@ export class ContextSyncService {
     return this.deadLetters.requeueDeadLetter(agentId, messageId);
   }
 
+  // ---- push ----------------------------------------------------------------------------------------------
+
+  /** An SSE stream's server side; refuses (404, 429) before anything is written, then `run(sink)` streams. */
+  openEventStream(agentId: string, options: EventStreamOptions): Promise<EventStream> {
+    return this.events.start(agentId, options);
+  }
+
   // ---- operations ----------------------------------------------------------------------------------------
 
   getStats(): Promise<ContextSyncStats> {
@@ -226,5 +247,23 @@ export class ContextSyncService {
 
   clear(): Promise<void> {
     return this.maintenance.clear();
+  }
+
+  listAgentStats(): Promise<AgentStats[]> {
+    return this.mailboxStats.listAgentStats();
+  }
+
+  getAgentStats(agentId: string): Promise<AgentStats> {
+    return this.mailboxStats.agentStats(agentId);
+  }
+
+  /** Messages per second over the last 15 minutes, as this replica sampled them. */
+  getThroughput(): ThroughputPoint[] {
+    return this.throughput.series();
+  }
+
+  /** The archive's readiness detail (its lag), under `key`; ReadinessService composes it with the other checks. */
+  checkArchive(key: string): ReturnType<ArchiveHealthIndicator['check']> {
+    return this.archiveHealth.check(key);
   }
 }

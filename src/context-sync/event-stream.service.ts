@@ -1,30 +1,9 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
-import { ContextMessage, Priority } from './context-message';
-import { ContextSyncService } from './context-sync.service';
+import { ContextMessage, EVENT_BATCH, EventSink, EventStreamOptions } from './context-message';
+import { InboxService } from './inbox.service';
 import { LongPollService, Watch } from './long-poll.service';
 import { WaiterSlot } from './waiter-slots';
-
-/** Messages read (and, with a consumer, leased) at once: what one stream may have buffered for a slow client. */
-export const EVENT_BATCH = 100;
-
-/** Where a stream's events go: the HTTP response, written as Server-Sent Events. */
-export interface EventSink {
-  /** Writes the messages in order; resolves once the client may take more (its socket drained) or has gone. */
-  messages(messages: ContextMessage[]): Promise<void>;
-  /** A comment line that keeps proxies from closing an idle connection. */
-  keepAlive(): Promise<void>;
-  /** Ends the response; `reconnect` tells the client to come back (the replica is shutting down). */
-  end(reconnect: boolean): void;
-  /** Resolves when the client goes away. */
-  readonly gone: Promise<void>;
-}
-
-export interface EventStreamOptions {
-  /** Lease mode, exactly like `GET …/messages?consumer=`; without it a peek. */
-  consumer?: string;
-  priority?: Priority;
-}
 
 /**
  * Push over Server-Sent Events: a long poll that never answers. Each stream holds one of the BRAIN_MAX_WAITERS
@@ -38,7 +17,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
   private readonly open = new Set<EventStream>();
 
   constructor(
-    private readonly contextSync: ContextSyncService,
+    private readonly inbox: InboxService,
     private readonly longPoll: LongPollService,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
   ) {}
@@ -49,7 +28,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
    */
   async start(agentId: string, options: EventStreamOptions): Promise<EventStream> {
     // Validates like the pending route and checks the agent exists, without waiting and without leasing anything.
-    await this.contextSync.getPendingMessages(agentId, { count: 1, priority: options.priority });
+    await this.inbox.getPendingMessages(agentId, { count: 1, priority: options.priority });
     const slot = this.longPoll.acquireSlot();
     try {
       const watch = await this.longPoll.watch(agentId);
@@ -79,7 +58,7 @@ export class EventStreamService implements BeforeApplicationShutdown {
 
   /** @internal for EventStream */
   read(agentId: string, options: EventStreamOptions): Promise<ContextMessage[]> {
-    return this.contextSync.getPendingMessages(agentId, { ...options, count: EVENT_BATCH, waitMs: 0 });
+    return this.inbox.getPendingMessages(agentId, { ...options, count: EVENT_BATCH, waitMs: 0 });
   }
 
   /** @internal for EventStream */

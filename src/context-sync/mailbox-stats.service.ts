@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { PRIORITIES, Priority } from '../common/ids';
+import { AgentStats } from './context-message';
 import { AgentRegistryRepository } from './agent-registry.repository';
 import { broadcastMailbox, directMailbox, Mailbox } from './mailbox-address';
 import { MailboxCountersRepository } from './mailbox-counters.repository';
-
-/** One agent's figures for the dashboard, from counters (no stream scans). */
-export interface AgentStats {
-  agentId: string;
-  /** Pending per priority, direct and broadcast together. */
-  pending: Record<Priority, number>;
-  pendingMessages: number;
-  acknowledgedMessages: number;
-  deadLetters: number;
-}
 
 /** Counters that only grow (until an agent or everything is deleted), summed over every registered agent. */
 export interface ThroughputTotals {

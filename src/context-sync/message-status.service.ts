@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InvalidRequestError, MessageNotFoundError } from '../common/errors';
 import { MemoryService } from '../memory/memory.service';
 import { AgentRegistryRepository } from './agent-registry.repository';
-import { BROADCAST, ContextMessage, MessageStatus } from './context-message';
+import { BROADCAST, MessageStatus, MessageWithStatus } from './context-message';
 import { UUID } from './context-sync.rules';
 import { directMailbox, Mailbox, mailboxOf } from './mailbox-address';
 import { AckedState } from './mailbox.replies';
@@ -17,12 +17,6 @@ import { DelayedPublish } from './delayed.repository';
  * unacknowledged (neither is deliverable any more).
  */
 type RecipientState = 'acknowledged' | 'pending' | 'dead' | 'gone' | 'expired';
-
-export interface MessageWithStatus {
-  message: ContextMessage;
-  status: MessageStatus;
-  recipients: string[];
-}
 
 /** Lookups by message id: the message, its recipients and each recipient's state, live or from the archive. */
 @Injectable()

@@ -10,6 +10,7 @@ import { CONSUMER_PATTERN } from '../common/ids';
 import { isSafeText, SAFE_TEXT_RULE } from '../common/json-input';
 import { MAX_NACK_DELAY_MS, MAX_NACK_REASON_LENGTH } from '../common/limits';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
+import { NackOptions, NackResult } from './context-message';
 import { ContextSyncMetrics } from './context-sync.metrics';
 import { checkAgentId, UUID } from './context-sync.rules';
 import { broadcastMailbox, directMailbox } from './mailbox-address';
@@ -17,22 +18,6 @@ import { NackCommand, NackRepository, NackStatus } from './nack.repository';
 import { DelayedDeliveryService } from './delayed-delivery.service';
 
 /** Contract "Consumers": requeue (default) or dead-letter now; `delayMs` postpones a requeue. */
-export interface NackOptions {
-  /** The lease consumer nacking; another consumer holding a live lease then answers 409. */
-  consumer?: string;
-  /** ≤ 500 characters; a rejection's dead letter carries it as `detail`. */
-  reason?: string;
-  requeue?: boolean;
-  /** 0..3600000: the requeued message is pending again only after this long. */
-  delayMs?: number;
-}
-
-export interface NackResult {
-  id: string;
-  agentId: string;
-  outcome: 'requeued' | 'dead_lettered';
-}
-
 /**
  * Nack: a recipient gives a message back. Requeue ends the lease now or after `delayMs` (the delivery count is
  * kept, so it still counts toward BRAIN_MAX_DELIVERIES); reject moves it to the agent's dead letters, reason

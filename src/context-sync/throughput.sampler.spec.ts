@@ -1,5 +1,6 @@
 import { MailboxStatsService, ThroughputTotals } from './mailbox-stats.service';
-import { THROUGHPUT_WINDOW_MS, ThroughputSampler } from './throughput.sampler';
+import { THROUGHPUT_WINDOW_MS } from './context-message';
+import { ThroughputSampler } from './throughput.sampler';
 
 describe('ThroughputSampler', () => {
   let totals: ThroughputTotals;

@@ -1,15 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { THROUGHPUT_STEP_MS, THROUGHPUT_WINDOW_MS, ThroughputPoint } from './context-message';
 import { MailboxStatsService, ThroughputTotals } from './mailbox-stats.service';
-
-export const THROUGHPUT_STEP_MS = 2_000;
-export const THROUGHPUT_WINDOW_MS = 15 * 60_000;
-
-/** Messages per second over one step of the series, ending at `at`. */
-export interface ThroughputPoint {
-  at: Date;
-  published: number;
-  acknowledged: number;
-}
 
 interface Sample extends ThroughputTotals {
   atMs: number;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorFunction } from '@nestjs/terminus';
-import { ArchiveHealthIndicator } from '../context-sync/archive.health';
+import { ContextSyncService } from '../context-sync/context-sync.service';
 import { PostgresHealthIndicator } from '../infrastructure/database/postgres.health';
 import { RedisHealthIndicator } from '../infrastructure/redis/redis.health';
 import { LifecycleService } from './lifecycle.service';
@@ -20,13 +20,13 @@ export class ReadinessService {
     private readonly health: HealthCheckService,
     redis: RedisHealthIndicator,
     postgres: PostgresHealthIndicator,
-    archive: ArchiveHealthIndicator,
+    contextSync: ContextSyncService,
     lifecycle: LifecycleService,
   ) {
     this.indicators = [
       () => redis.check('redis', CHECK_TIMEOUT_MS),
       () => postgres.check('postgres', CHECK_TIMEOUT_MS),
-      () => archive.check('archive'),
+      () => contextSync.checkArchive('archive'),
       () =>
         lifecycle.isShuttingDown
           ? { lifecycle: { status: 'down' as const, message: 'shutting down' } }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InvalidRequestError } from '../common/errors';
+import { isSafeText, SAFE_TEXT_RULE } from '../common/json-input';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { isAgentId, MESSAGE_ID_PATTERN, messageType } from '../common/ids';
 import {
@@ -287,6 +288,8 @@ function checkLimit(limit: number): number {
 function checkType(type: string | null): string | null {
   if (type !== null && (typeof type !== 'string' || type.length < 1 || type.length > MAX_TYPE_LENGTH))
     throw new InvalidRequestError(`type must be a string of 1 to ${MAX_TYPE_LENGTH} characters`);
+  // Refused rather than stored as U+FFFD: REST answers 400 (contract, "Limits"), and so does every other way in.
+  if (type !== null && !isSafeText(type)) throw new InvalidRequestError(`type ${SAFE_TEXT_RULE}`);
   return type;
 }
 
@@ -300,6 +303,7 @@ function checkTags(tags: string[]): string[] {
     throw new InvalidRequestError(
       `tags must be at most ${MAX_TAGS} strings of 1 to ${MAX_TAG_LENGTH} characters`,
     );
+  if (!tags.every(isSafeText)) throw new InvalidRequestError(`tags ${SAFE_TEXT_RULE}`);
   return [...new Set(tags)];
 }
 

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { Redis } from 'ioredis';
-import { EVENT_BATCH, EventStreamService } from '../../src/context-sync/event-stream.service';
+import { EVENT_BATCH } from '../../src/context-sync/context-message';
+import { EventStreamService } from '../../src/context-sync/event-stream.service';
 import { LongPollService } from '../../src/context-sync/long-poll.service';
 import { AppProcess } from '../support/app-process';
 import { ADMIN_TOKEN, newTestEnvironment, TestEnvironment, waitFor } from '../support/test-environment';

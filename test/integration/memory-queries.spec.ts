@@ -128,18 +128,35 @@ describe('MemoryService: memories, visibility, expiry and the read cache (integr
     await environment?.dispose();
   });
 
-  it('returns what it stored exactly as a read returns it, Postgres-unstorable characters replaced', async () => {
+  it('returns what it stored exactly as a read returns it, Postgres-unstorable context characters replaced', async () => {
     const odd = await memory.storeMemory('zed', {
-      type: 'odd\u0000',
-      tags: ['t\u0000'],
+      type: 'odd',
+      tags: ['t'],
       context: { s: 'a\u0000b', d: new Date(0) },
     });
     expect(odd).toMatchObject({
-      type: 'odd\uFFFD',
-      tags: ['t\uFFFD'],
+      type: 'odd',
+      tags: ['t'],
       context: { s: 'a\uFFFDb', d: '1970-01-01T00:00:00.000Z' },
     });
     expect((await memory.queryMemories('zed', { agentId: 'zed' }, { limit: 1 })).items).toEqual([odd]);
+  });
+
+  it.each([
+    ['NUL', 'odd\u0000'],
+    ['a lone high surrogate', 'x\ud800y'],
+    ['a lone low surrogate', 'y\udc00'],
+  ])('refuses a type or tag with %s as REST does (contract: 400), storing nothing', async (_what, text) => {
+    const refused = async (call: Promise<unknown>, field: string) => {
+      await expect(call).rejects.toThrow(InvalidRequestError);
+      await expect(call).rejects.toThrow(`${field} must not contain NUL or unpaired surrogate characters`);
+    };
+    const viewer = { agentId: 'yan' };
+    await refused(memory.storeMemory('yan', { type: text, context: {} }), 'type');
+    await refused(memory.storeMemory('yan', { tags: ['ok', text], context: {} }), 'tags');
+    await refused(memory.queryMemories('yan', viewer, { limit: 1, type: text }), 'type');
+    await refused(memory.queryMemories('yan', viewer, { limit: 1, tags: [text] }), 'tags');
+    expect((await memory.queryMemories('yan', viewer, { limit: 1 })).items).toEqual([]);
   });
 
   it('returns a stored record as given, with defaults', () => {

@@ -1,10 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { AgentStats } from '../../context-sync/mailbox-stats.service';
 import {
+  AgentStats,
   THROUGHPUT_STEP_MS,
   THROUGHPUT_WINDOW_MS,
   ThroughputPoint,
-} from '../../context-sync/throughput.sampler';
+} from '../../context-sync/context-message';
 import type { Priority } from '../../common/ids';
 
 export class PendingByPriority implements Record<Priority, number> {
