@@ -6,7 +6,6 @@ import {
   BroadcastRequest,
   ContextMessage,
   ContextSyncStats,
-  DeadLetter,
   LeaseExtension,
   MessageStatus,
   PendingQuery,
@@ -16,6 +15,7 @@ import {
   ShareRequest,
 } from '../context-sync/context-message';
 import { ContextSyncService } from '../context-sync/context-sync.service';
+import type { DeadLetterPage } from '../context-sync/dead-letter-page';
 import { AgentStats, MailboxStatsService } from '../context-sync/mailbox-stats.service';
 import type { NackOptions, NackResult } from '../context-sync/nack.service';
 import { ThroughputPoint, ThroughputSampler } from '../context-sync/throughput.sampler';
@@ -245,8 +245,9 @@ export class BrainAI {
     return this.contextSync.getMessage(messageId);
   }
 
-  async deadLetters(agentId: string, limit: number): Promise<DeadLetter[]> {
-    return this.contextSync.listDeadLetters(agentId, limit);
+  /** A page of the agent's dead letters (at most `limit` and BRAIN_MAX_PAGE_BYTES); nextCursor continues it. */
+  async deadLetters(agentId: string, limit: number, cursor?: string): Promise<DeadLetterPage> {
+    return this.contextSync.deadLetterPage(agentId, limit, cursor);
   }
 
   async requeue(agentId: string, messageId: string): Promise<ContextMessage> {

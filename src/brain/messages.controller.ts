@@ -215,7 +215,9 @@ export class MessagesController {
 
   @Get('agents/:id/dead-letters')
   @ApiOperation({
-    summary: `Messages that reached BRAIN_MAX_DELIVERIES without an ack, newest first, until acknowledged or requeued (that agent, or the admin)`,
+    summary: `Messages that reached BRAIN_MAX_DELIVERIES without an ack or were rejected by a nack, newest first, until acknowledged or requeued (that agent, or the admin)`,
+    description:
+      'A page holds at most `limit` letters and BRAIN_MAX_PAGE_BYTES of JSON; `nextCursor` continues it.',
   })
   @ApiAgentIdParam('id', 'the recipient')
   @ApiOkResponse({ type: DeadLetterListResponse })
@@ -227,7 +229,7 @@ export class MessagesController {
   ): Promise<DeadLetterListResponse> {
     await this.access.actAs(caller, id);
     return toDeadLetterListResponse(
-      await this.brain.deadLetters(id, query.limit ?? DEFAULT_DEAD_LETTER_LIMIT),
+      await this.brain.deadLetters(id, query.limit ?? DEFAULT_DEAD_LETTER_LIMIT, query.cursor),
     );
   }
 

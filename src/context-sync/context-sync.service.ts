@@ -20,6 +20,7 @@ import {
 } from './context-message';
 import { CapabilityRouterService } from './capability-router.service';
 import { checkAgentId } from './context-sync.rules';
+import { DeadLetterPage } from './dead-letter-page';
 import { DeadLettersService } from './dead-letters.service';
 import { InboxService } from './inbox.service';
 import { LeaseService } from './lease.service';
@@ -208,6 +209,10 @@ export class ContextSyncService {
 
   listDeadLetters(agentId: string, limit?: number): Promise<DeadLetter[]> {
     return this.deadLetters.listDeadLetters(agentId, limit);
+  }
+
+  deadLetterPage(agentId: string, limit?: number, cursor?: string): Promise<DeadLetterPage> {
+    return this.deadLetters.deadLetterPage(agentId, limit, cursor);
   }
 
   requeueDeadLetter(agentId: string, messageId: string): Promise<ContextMessage> {

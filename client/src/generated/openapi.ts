@@ -165,7 +165,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Messages that reached BRAIN_MAX_DELIVERIES without an ack, newest first, until acknowledged or requeued (that agent, or the admin) */
+        /**
+         * Messages that reached BRAIN_MAX_DELIVERIES without an ack or were rejected by a nack, newest first, until acknowledged or requeued (that agent, or the admin)
+         * @description A page holds at most `limit` letters and BRAIN_MAX_PAGE_BYTES of JSON; `nextCursor` continues it.
+         */
         get: operations["Messages_deadLetters"];
         put?: never;
         post?: never;
@@ -725,7 +728,10 @@ export interface components {
         };
         DeadLetterListResponse: {
             items: components["schemas"]["DeadLetterResponse"][];
-            /** @example null */
+            /**
+             * @description pass as `cursor` for the next page; null on the last page. A page stops at `limit` letters or at BRAIN_MAX_PAGE_BYTES of JSON, whichever comes first (a single larger letter comes alone).
+             * @example null
+             */
             nextCursor: string | null;
         };
         DeadLetterResponse: {
@@ -2271,6 +2277,8 @@ export interface operations {
     Messages_deadLetters: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
+                cursor?: string;
                 limit?: number;
             };
             header?: never;
