@@ -163,7 +163,9 @@ export class MessagesController {
     description:
       'requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount ' +
       'kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays ' +
-      "so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. " +
+      "so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. A message already " +
+      "among the agent's dead letters stays there (outcome dead_lettered, nothing changes): requeue it with " +
+      '`POST /v1/agents/{id}/dead-letters/{messageId}/requeue`. ' +
       '404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.',
   })
   @ApiMessageIdParam()

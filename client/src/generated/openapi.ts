@@ -250,7 +250,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An agent's memories, newest first (any agent; private ones only to their owner and the admin) */
+        /**
+         * An agent's memories, newest first (any agent; private ones only to their owner and the admin)
+         * @description Read by owner id, without a registry lookup: an id never registered answers 200 with an empty page; a deleted agent's memories stay readable under its id until the id is registered again (the new agent starts with none of them).
+         */
         get: operations["Memories_query"];
         put?: never;
         /** Store a memory record of the agent (that agent, or the admin) */
@@ -474,7 +477,7 @@ export interface paths {
         put?: never;
         /**
          * Give a message back as its recipient: requeue it (now or after delayMs) or dead-letter it
-         * @description requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. 404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.
+         * @description requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. A message already among the agent's dead letters stays there (outcome dead_lettered, nothing changes): requeue it with `POST /v1/agents/{id}/dead-letters/{messageId}/requeue`. 404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.
          */
         post: operations["Messages_nack"];
         delete?: never;
