@@ -24,6 +24,11 @@ export interface EventStreamOptions {
   /** Lease mode, exactly like `GET …/messages?consumer=`; without it a peek. */
   consumer?: string;
   priority?: Priority;
+  /**
+   * Whether the caller may still read (its token was not rotated away, its agent not deleted): asked before every
+   * read, so a stream ends within a keep-alive interval of the change and pushes nothing after it.
+   */
+  stillAuthorized?: () => Promise<boolean>;
 }
 
 /**
@@ -78,8 +83,13 @@ export class EventStreamService implements BeforeApplicationShutdown {
   }
 
   /** @internal for EventStream */
-  read(agentId: string, options: EventStreamOptions): Promise<ContextMessage[]> {
-    return this.contextSync.getPendingMessages(agentId, { ...options, count: EVENT_BATCH, waitMs: 0 });
+  read(agentId: string, { consumer, priority }: EventStreamOptions): Promise<ContextMessage[]> {
+    return this.contextSync.getPendingMessages(agentId, {
+      consumer,
+      priority,
+      count: EVENT_BATCH,
+      waitMs: 0,
+    });
   }
 
   /** @internal for EventStream */
@@ -135,6 +145,7 @@ export class EventStream {
   private async pump(sink: EventSink): Promise<void> {
     let keepAliveAt = Date.now() + this.keepAliveMs;
     while (!this.stopped && !this.service.closing) {
+      if (this.options.stillAuthorized && !(await this.options.stillAuthorized())) return;
       // The watch listens since `start`: a publish after this read wakes it, so nothing falls between the two.
       const batch = await this.service.read(this.agentId, this.options);
       const fresh = this.options.consumer === undefined ? this.unsent(batch) : batch;

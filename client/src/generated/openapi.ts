@@ -212,6 +212,8 @@ export interface paths {
          *
          *     **Reconnecting** (`Last-Event-ID` may be sent; Brain needs nothing from it, because the consumer group in Redis remembers what each consumer holds): every message published while disconnected arrives; a message this consumer holds under an unexpired lease, whether or not the client received it before the connection dropped, is pushed again only when its lease expires.
          *
+         *     A stream opened with an agent's token ends (within BRAIN_SSE_KEEPALIVE_MS) once that token stops working: rotated or its agent deleted; nothing is pushed after that.
+         *
          *     Streams count against BRAIN_MAX_WAITERS together with long polls: beyond it 429 with Retry-After. Brain reads at most 100 messages at a time and reads more only once the client has taken them.
          */
         get: operations["Events_events"];
