@@ -7,7 +7,7 @@ import {
   BroadcastRequest,
   ContextMessage,
   ContextSyncStats,
-  DeadLetter,
+  DeadLetterPage,
   LeaseExtension,
   MessageStatus,
   NackOptions,
@@ -244,8 +244,9 @@ export class BrainAI {
     return this.contextSync.getMessage(messageId);
   }
 
-  async deadLetters(agentId: string, limit: number): Promise<DeadLetter[]> {
-    return this.contextSync.listDeadLetters(agentId, limit);
+  /** A page of the agent's dead letters (at most `limit` and BRAIN_MAX_PAGE_BYTES); nextCursor continues it. */
+  async deadLetters(agentId: string, limit: number, cursor?: string): Promise<DeadLetterPage> {
+    return this.contextSync.deadLetterPage(agentId, limit, cursor);
   }
 
   async requeue(agentId: string, messageId: string): Promise<ContextMessage> {

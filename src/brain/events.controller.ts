@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, PickType } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AgentsService } from '../agents/agents.service';
+import { bearerToken } from '../agents/auth/agent-token';
 import { Caller, Principal } from '../agents/auth/principal';
 import { ContextMessage, EVENT_BATCH, EventSink } from '../context-sync/context-message';
 import { ContextSyncService } from '../context-sync/context-sync.service';
@@ -34,6 +36,8 @@ const SEMANTICS =
   'Redis remembers what each consumer holds): every message published while disconnected arrives; a message ' +
   'this consumer holds under an unexpired lease, whether or not the client received it before the connection ' +
   'dropped, is pushed again only when its lease expires.\n\n' +
+  "A stream opened with an agent's token ends (within BRAIN_SSE_KEEPALIVE_MS) once that token stops working: " +
+  'rotated or its agent deleted; nothing is pushed after that.\n\n' +
   'Streams count against BRAIN_MAX_WAITERS together with long polls: beyond it 429 with Retry-After. Brain reads ' +
   `at most ${EVENT_BATCH} messages at a time and reads more only once the client has taken them.`;
 
@@ -45,6 +49,7 @@ export class EventsController {
   constructor(
     private readonly contextSync: ContextSyncService,
     private readonly access: AccessPolicy,
+    private readonly agents: AgentsService,
   ) {}
 
   @Get('agents/:id/events')
@@ -72,9 +77,14 @@ export class EventsController {
   ): Promise<void> {
     await this.access.actAs(caller, id);
     // Refusals (404, 429) are ordinary JSON answers: nothing is written before this returns.
+    // An agent's token may be rotated away or its agent deleted while the stream is open: then it ends.
+    const token = bearerToken(request.headers.authorization);
+    const stillAuthorized =
+      caller.kind === 'agent' ? async () => (await this.agents.authenticate(token)) !== null : undefined;
     const stream = await this.contextSync.openEventStream(id, {
       consumer: query.consumer,
       priority: query.priority,
+      stillAuthorized,
     });
     // The stream outlives this handler: Fastify must not answer or time it; helmet's headers are set already.
     reply.hijack();

@@ -46,6 +46,10 @@ export class MemoriesController {
   @Get('agents/:id/memories')
   @ApiOperation({
     summary: "An agent's memories, newest first (any agent; private ones only to their owner and the admin)",
+    description:
+      'Read by owner id, without a registry lookup: an id never registered answers 200 with an empty page; a ' +
+      "deleted agent's memories stay readable under its id until the id is registered again (the new agent " +
+      'starts with none of them).',
   })
   @ApiAgentIdParam('id', 'the owner')
   @ApiOkResponse({ type: MemoryRecordPageResponse })

@@ -163,7 +163,9 @@ export class MessagesController {
     description:
       'requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount ' +
       'kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays ' +
-      "so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. " +
+      "so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. A message already " +
+      "among the agent's dead letters stays there (outcome dead_lettered, nothing changes): requeue it with " +
+      '`POST /v1/agents/{id}/dead-letters/{messageId}/requeue`. ' +
       '404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.',
   })
   @ApiMessageIdParam()
@@ -215,7 +217,9 @@ export class MessagesController {
 
   @Get('agents/:id/dead-letters')
   @ApiOperation({
-    summary: `Messages that reached BRAIN_MAX_DELIVERIES without an ack, newest first, until acknowledged or requeued (that agent, or the admin)`,
+    summary: `Messages that reached BRAIN_MAX_DELIVERIES without an ack or were rejected by a nack, newest first, until acknowledged or requeued (that agent, or the admin)`,
+    description:
+      'A page holds at most `limit` letters and BRAIN_MAX_PAGE_BYTES of JSON; `nextCursor` continues it.',
   })
   @ApiAgentIdParam('id', 'the recipient')
   @ApiOkResponse({ type: DeadLetterListResponse })
@@ -227,7 +231,7 @@ export class MessagesController {
   ): Promise<DeadLetterListResponse> {
     await this.access.actAs(caller, id);
     return toDeadLetterListResponse(
-      await this.brain.deadLetters(id, query.limit ?? DEFAULT_DEAD_LETTER_LIMIT),
+      await this.brain.deadLetters(id, query.limit ?? DEFAULT_DEAD_LETTER_LIMIT, query.cursor),
     );
   }
 

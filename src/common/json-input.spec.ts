@@ -1,4 +1,11 @@
-import { isJsonObject, isSafeText, jsonBodyProblem, MAX_JSON_DEPTH, unsafeTextProblem } from './json-input';
+import {
+  isJsonObject,
+  isSafeText,
+  jsonBodyProblem,
+  MAX_JSON_DEPTH,
+  prototypeNamedFieldProblem,
+  unsafeTextProblem,
+} from './json-input';
 
 /** An object nested `levels` deep, the root being level 1, built without recursion. */
 const nested = (levels: number): Record<string, unknown> => {
@@ -67,6 +74,33 @@ describe('JSON input rules', () => {
       expect(unsafeTextProblem({ meta: { 'k\0': 1 } }, 'payload')).toBe(
         'the keys of payload.meta must not contain NUL or unpaired surrogate characters',
       );
+    });
+  });
+
+  describe('prototypeNamedFieldProblem', () => {
+    const none = new Set<string>();
+    it('names a request field called like an Object.prototype member, at any depth outside opaque fields', () => {
+      expect(prototypeNamedFieldProblem({ a: 1, constructor: 1 }, none)).toBe(
+        'property constructor should not exist',
+      );
+      expect(prototypeNamedFieldProblem({ routing: { capability: 'x', toString: 1 } }, none)).toBe(
+        'routing.property toString should not exist',
+      );
+      expect(prototypeNamedFieldProblem({ prototype: 'x' }, none)).toBe(
+        'property prototype should not exist',
+      );
+      expect(prototypeNamedFieldProblem(JSON.parse('{"__proto__":1}'), none)).toBe(
+        'property __proto__ should not exist',
+      );
+    });
+
+    it('leaves opaque fields, array indexes and ordinary names alone', () => {
+      const opaque = new Set(['context']);
+      expect(
+        prototypeNamedFieldProblem({ context: { constructor: { valueOf: 1 } }, tags: ['a'] }, opaque),
+      ).toBeNull();
+      expect(prototypeNamedFieldProblem({ ids: ['x', 'y'], name: 'n' }, none)).toBeNull();
+      expect(prototypeNamedFieldProblem('text', none)).toBeNull();
     });
   });
 });

@@ -50,3 +50,27 @@ export function unsafeTextProblem(json: unknown, name: string): string | null {
   }
   return null;
 }
+
+/** A key that class-transformer drops or ValidationPipe deletes before the whitelist check could see it. */
+const isPrototypeName = (key: string): boolean => key === 'prototype' || key in Object.prototype;
+
+/**
+ * The first field of a request (body or query) named like an Object.prototype member, as the whitelist's own
+ * message; else null. No request class declares such a field, but class-transformer drops it before
+ * `forbidNonWhitelisted` runs, so it would pass silently. The `opaque` top-level fields (`context`, `metadata`) are
+ * the client's JSON and are not looked into.
+ */
+export function prototypeNamedFieldProblem(input: unknown, opaque: ReadonlySet<string>): string | null {
+  const stack: [unknown, string][] = [[input, '']];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    const list = Array.isArray(value);
+    for (const [key, inner] of Object.entries(value)) {
+      if (!list && isPrototypeName(key)) return `${path}property ${key} should not exist`;
+      if (path === '' && opaque.has(key)) continue;
+      stack.push([inner, `${path}${key}.`]);
+    }
+  }
+  return null;
+}

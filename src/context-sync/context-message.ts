@@ -56,6 +56,12 @@ export interface DeadLetter extends ContextMessage {
   deadAt: string;
 }
 
+/** A page of an agent's dead letters, newest first; `nextCursor` continues it (null on the last page). */
+export interface DeadLetterPage {
+  items: DeadLetter[];
+  nextCursor: string | null;
+}
+
 export interface ShareRequest {
   sourceAgent: string;
   targetAgent: string;
@@ -195,4 +201,9 @@ export interface EventStreamOptions {
   /** Lease mode, exactly like `GET …/messages?consumer=`; without it a peek. */
   consumer?: string;
   priority?: Priority;
+  /**
+   * Whether the caller may still read (its token was not rotated away, its agent not deleted): asked before every
+   * read, so a stream ends within a keep-alive interval of the change and pushes nothing after it.
+   */
+  stillAuthorized?: () => Promise<boolean>;
 }

@@ -11,12 +11,13 @@ import {
   ContextMessage,
   ContextSyncStats,
   DeadLetter,
+  DeadLetterPage,
   EventStreamOptions,
+  HistoryRecord,
   LeaseExtension,
   MessageWithStatus,
   NackOptions,
   NackResult,
-  HistoryRecord,
   PendingOptions,
   PendingQuery,
   Priority,
@@ -222,6 +223,10 @@ export class ContextSyncService {
 
   listDeadLetters(agentId: string, limit?: number): Promise<DeadLetter[]> {
     return this.deadLetters.listDeadLetters(agentId, limit);
+  }
+
+  deadLetterPage(agentId: string, limit?: number, cursor?: string): Promise<DeadLetterPage> {
+    return this.deadLetters.deadLetterPage(agentId, limit, cursor);
   }
 
   requeueDeadLetter(agentId: string, messageId: string): Promise<ContextMessage> {

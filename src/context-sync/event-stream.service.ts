@@ -57,8 +57,8 @@ export class EventStreamService implements BeforeApplicationShutdown {
   }
 
   /** @internal for EventStream */
-  read(agentId: string, options: EventStreamOptions): Promise<ContextMessage[]> {
-    return this.inbox.getPendingMessages(agentId, { ...options, count: EVENT_BATCH, waitMs: 0 });
+  read(agentId: string, { consumer, priority }: EventStreamOptions): Promise<ContextMessage[]> {
+    return this.inbox.getPendingMessages(agentId, { consumer, priority, count: EVENT_BATCH, waitMs: 0 });
   }
 
   /** @internal for EventStream */
@@ -114,6 +114,7 @@ export class EventStream {
   private async pump(sink: EventSink): Promise<void> {
     let keepAliveAt = Date.now() + this.keepAliveMs;
     while (!this.stopped && !this.service.closing) {
+      if (this.options.stillAuthorized && !(await this.options.stillAuthorized())) return;
       // The watch listens since `start`: a publish after this read wakes it, so nothing falls between the two.
       const batch = await this.service.read(this.agentId, this.options);
       const fresh = this.options.consumer === undefined ? this.unsent(batch) : batch;

@@ -226,9 +226,15 @@ export class MailboxRepository {
 
   // ---- dead letters --------------------------------------------------------------------------------------
 
-  async newestDeadLetters(mailbox: Mailbox, count: number): Promise<EntryFields[]> {
-    const entries = await this.redis.xrevrange(this.keys.mailbox(mailbox).dead, '+', '-', 'COUNT', count);
-    return entries.map(([, flat]) => fieldsOf(flat));
+  /** Up to `count` dead letters older than the entry `before` (from the newest when null), with their entry ids. */
+  async deadLettersBefore(
+    mailbox: Mailbox,
+    before: string | null,
+    count: number,
+  ): Promise<[entryId: string, fields: EntryFields][]> {
+    const end = before === null ? '+' : `(${before}`;
+    const entries = await this.redis.xrevrange(this.keys.mailbox(mailbox).dead, end, '-', 'COUNT', count);
+    return entries.map(([entryId, flat]) => [entryId, fieldsOf(flat)]);
   }
 
   /** One dead letter of the mailbox's recipient, found by message id through the index (no scan). */

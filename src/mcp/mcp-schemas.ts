@@ -8,6 +8,7 @@ import {
   MESSAGE_ID_PATTERN,
   PRIORITIES,
 } from '../common/ids';
+import { isSafeText, SAFE_TEXT_RULE } from '../common/json-input';
 import {
   MAX_CAPABILITY_LENGTH,
   MAX_COUNT,
@@ -46,9 +47,12 @@ const integer = (field: string, min: number, max: number) => {
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
+/** Text that is stored or searched must be safe text, as REST's DTOs require (types, tags, capabilities, q). */
+const safeText = (field: string) => ({ error: `${field} ${SAFE_TEXT_RULE}` });
+
 const boundedString = (field: string, max: number) => {
   const error = `${field} must be a string of at most ${max} characters`;
-  return z.string({ error }).max(max, { error });
+  return z.string({ error }).max(max, { error }).refine(isSafeText, safeText(field));
 };
 
 const jsonObject = (field: string, description: string) =>
@@ -59,7 +63,10 @@ const priority = (field: string) =>
 
 const tagList = (field: string) => {
   const error = `${field} must be a list of at most ${MAX_TAGS} strings of 1..${MAX_TAG_LENGTH} characters without commas`;
-  const tag = z.string({ error }).regex(new RegExp(`^[^,]{1,${MAX_TAG_LENGTH}}$`, 's'), { error });
+  const tag = z
+    .string({ error })
+    .regex(new RegExp(`^[^,]{1,${MAX_TAG_LENGTH}}$`, 's'), { error })
+    .refine(isSafeText, safeText(field));
   return z.array(tag, { error }).max(MAX_TAGS, { error });
 };
 

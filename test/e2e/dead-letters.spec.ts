@@ -151,3 +151,81 @@ describe('dead letters: ack, requeue, status and stats (e2e)', () => {
     expect((await client.post(`/v1/messages/${id}/ack`, token.dexter, {})).status).toBe(200);
   });
 });
+
+/** The contract's page rule for dead letters: at most `limit` items and BRAIN_MAX_PAGE_BYTES, `nextCursor` continues. */
+describe('dead-letter pages (e2e)', () => {
+  const MAX_PAGE_BYTES = 65536;
+  let brain: TestBrain;
+  let client: BrainClient;
+  let token: Record<string, string>;
+
+  beforeAll(async () => {
+    brain = await startBrain('deadpages', {
+      env: { BRAIN_MAX_PAGE_BYTES: String(MAX_PAGE_BYTES) },
+      agents: ['nova', 'dexter'],
+    });
+    ({ client, token } = brain);
+  });
+
+  afterAll(() => brain?.close());
+
+  /** Rejects each message for dexter (nack, requeue false), one after another: newest dead last. */
+  async function rejectAll(published: string[]): Promise<void> {
+    const leased = await client.get('/v1/agents/dexter/messages?consumer=w&count=100', token.dexter);
+    expect(ids(leased).sort()).toEqual([...published].sort());
+    for (const id of published) {
+      const nack = await client.post(`/v1/messages/${id}/nack`, token.dexter, {
+        consumer: 'w',
+        requeue: false,
+      });
+      expect(nack.body.outcome).toBe('dead_lettered');
+    }
+  }
+
+  async function allPages(query: string) {
+    const pages: { items: { id: string }[]; nextCursor: string | null; bytes: number }[] = [];
+    let cursor: string | null = null;
+    do {
+      const suffix: string = cursor ? `&cursor=${cursor}` : '';
+      const page = await client.get(`/v1/agents/dexter/dead-letters?${query}${suffix}`, token.dexter);
+      expect(page.status).toBe(200);
+      pages.push({ ...page.body, bytes: Buffer.byteLength(JSON.stringify(page.body)) });
+      cursor = page.body.nextCursor;
+    } while (cursor && pages.length < 50);
+    return pages;
+  }
+
+  it('stops a page at BRAIN_MAX_PAGE_BYTES and at limit, and the cursor walks direct and broadcast ones, newest first', async () => {
+    const published: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const body = { context: { i, filler: 'x'.repeat(20000) } };
+      const sent =
+        i % 3 === 2
+          ? await client.post('/v1/broadcasts', token.nova, body)
+          : await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', ...body });
+      published.push(sent.body.id);
+    }
+    await rejectAll(published);
+    const newestFirst = [...published].reverse();
+
+    const bySize = await allPages('limit=100');
+    expect(bySize.length).toBeGreaterThan(1);
+    for (const page of bySize) expect(page.bytes).toBeLessThanOrEqual(MAX_PAGE_BYTES);
+    expect(bySize.flatMap((page) => page.items.map((letter) => letter.id))).toEqual(newestFirst);
+    expect(bySize.at(-1)!.nextCursor).toBeNull();
+
+    const byLimit = await allPages('limit=2');
+    expect(byLimit.map((page) => page.items.length)).toEqual([2, 2, 2, 2, 1]);
+    expect(byLimit.flatMap((page) => page.items.map((letter) => letter.id))).toEqual(newestFirst);
+  });
+
+  it('answers a cursor it did not hand out with 400 in the contract shape', async () => {
+    for (const cursor of ['garbage', 'eyJkIjoieCJ9', '%00']) {
+      const response = await client.get(`/v1/agents/dexter/dead-letters?cursor=${cursor}`, token.dexter);
+      expect({ status: response.status, body: response.body }).toEqual({
+        status: 400,
+        body: { statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/cursor/) },
+      });
+    }
+  });
+});

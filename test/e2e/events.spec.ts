@@ -166,6 +166,30 @@ describe('event streams: GET /v1/agents/{id}/events (e2e)', () => {
       await refused('/v1/agents/reader/events?priority=urgent', token.reader, 400, /priority/);
       await refused('/v1/agents/reader/events?count=5', token.reader, 400, /count/);
     });
+    it("ends a stream once the token it was opened with stops working: nothing more reaches a rotated or deleted agent's token", async () => {
+      const { client } = brain;
+      for (const revoke of ['rotate', 'delete'] as const) {
+        const id = `revoked-${revoke}`;
+        const agentToken = await client.register(ADMIN_TOKEN, id);
+        const stream = await open(client, `/v1/agents/${id}/events`, agentToken);
+        const before = await send(client, brain.token.sender, id);
+        await stream.waitForMessage(before);
+        const lease = await open(client, `/v1/agents/${id}/events?consumer=w`, agentToken);
+        await lease.waitForMessage(before);
+        const answer =
+          revoke === 'rotate'
+            ? await client.post(`/v1/agents/${id}/token`, ADMIN_TOKEN)
+            : await client.delete(`/v1/agents/${id}`, ADMIN_TOKEN);
+        expect(answer.status).toBe(revoke === 'rotate' ? 200 : 204);
+        if (revoke === 'rotate') await send(client, brain.token.sender, id);
+        // Ended within a keep-alive interval (200 ms here), whether or not a message woke it.
+        await Promise.all([stream.ended, lease.ended]);
+        expect([stream, lease].map((reader) => reader.messages.map((event) => event.id))).toEqual([
+          [before],
+          [before],
+        ]);
+      }
+    });
   });
 
   describe('lease streams', () => {

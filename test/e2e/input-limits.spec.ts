@@ -124,6 +124,68 @@ describe('input limits (e2e): JSON fidelity, depth, text, content types, path le
     });
   });
 
+  describe('an unknown field named like an Object.prototype member is still unknown', () => {
+    // class-transformer drops such keys before the whitelist check runs, so they used to pass silently.
+    const NAMES = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__defineGetter__', 'prototype'];
+    type Caller = 'nova' | 'dexter' | 'admin';
+    const BODY_ROUTES: [string, Caller, (id: string) => string, string][] = [
+      ['/v1/messages', 'nova', () => '/v1/messages', '"targetAgent":"dexter","context":{},'],
+      [
+        '/v1/messages (in routing)',
+        'nova',
+        () => '/v1/messages',
+        '"context":{},"routing":{"capability":"x",',
+      ],
+      ['/v1/broadcasts', 'nova', () => '/v1/broadcasts', '"context":{},'],
+      ['/v1/agents', 'admin', () => '/v1/agents', '"id":"proto-field",'],
+      ['/v1/agents/{id}/memories', 'nova', () => '/v1/agents/nova/memories', '"context":{},'],
+      ['/v1/messages/{id}/ack', 'dexter', (id) => `/v1/messages/${id}/ack`, ''],
+      ['/v1/messages/{id}/nack', 'dexter', (id) => `/v1/messages/${id}/nack`, '"requeue":false,'],
+      [
+        '/v1/messages/{id}/lease',
+        'dexter',
+        (id) => `/v1/messages/${id}/lease`,
+        '"consumer":"w","extendMs":5,',
+      ],
+      ['/v1/agents/{id}/acks', 'dexter', () => '/v1/agents/dexter/acks', '"ids":["{id}"],'],
+    ];
+
+    it.each(BODY_ROUTES.flatMap(([what, ...rest]) => NAMES.map((name) => [what, name, ...rest] as const)))(
+      'refuses it in the body of %s (%s) with 400, changing nothing',
+      async (_what, name, caller, path, fields) => {
+        const sent = await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', context: {} });
+        const close = fields.endsWith('{"capability":"x",') ? '}}' : '}';
+        const rawBody = `{${fields.replace('{id}', sent.body.id)}"${name}":1${close}`;
+        const response = await client.request('POST', path(sent.body.id), {
+          token: caller === 'admin' ? ADMIN_TOKEN : token[caller],
+          rawBody,
+        });
+        expectError(response, 400, new RegExp(`${name} should not exist`));
+        expect((await pendingFor('dexter')).map((m) => m.id)).toEqual([sent.body.id]);
+        expect((await client.get('/v1/agents/proto-field', ADMIN_TOKEN)).status).toBe(404);
+      },
+    );
+
+    it.each(NAMES)('refuses ?%s=1 on every route that takes a query, with 400', async (name) => {
+      const sent = await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', context: {} });
+      const routes: [string, string][] = [
+        ['/v1/agents', token.dexter],
+        ['/v1/agents/dexter/messages', token.dexter],
+        ['/v1/agents/dexter/dead-letters', token.dexter],
+        ['/v1/agents/dexter/memories', token.dexter],
+        ['/v1/agents/dexter/history', token.dexter],
+        ['/v1/conversations/nova/dexter', token.dexter],
+        ['/v1/insights', token.dexter],
+        ['/v1/agents/dexter/events', token.dexter],
+      ];
+      for (const [path, caller] of routes) {
+        const response = await client.get(`${path}?${name}=1`, caller);
+        expectError(response, 400, new RegExp(`${name} should not exist`));
+      }
+      expect((await pendingFor('dexter')).map((m) => m.id)).toEqual([sent.body.id]);
+    });
+  });
+
   describe('JSON depth', () => {
     const BODY_ROUTES: [string, string, string][] = [
       ['POST', '/v1/agents', '"id":"deep-agent","metadata"'],

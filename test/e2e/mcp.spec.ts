@@ -332,6 +332,37 @@ describe('MCP server at /mcp (e2e)', () => {
       await drain(dexter);
     });
 
+    it('NUL or an unpaired surrogate in a type, tag, capability or search text: the REST 400 message', async () => {
+      await drain(dexter);
+      const before = await brain.client.get('/v1/agents/nova/memories', brain.token.nova);
+      const rule = 'must not contain NUL or unpaired surrogate characters';
+      for (const bad of ['a\u0000b', 'x\ud800y', '\udc00']) {
+        const cases: [string, Record<string, unknown>, string][] = [
+          ['send_message', { targetAgent: 'dexter', context: {}, type: bad }, `type ${rule}`],
+          ['broadcast', { context: {}, type: bad }, `type ${rule}`],
+          ['route_message', { capability: bad, context: {} }, `capability ${rule}`],
+          ['remember', { context: {}, type: bad }, `type ${rule}`],
+          ['remember', { context: {}, tags: ['ok', bad] }, `tags ${rule}`],
+          ['recall', { type: bad }, `type ${rule}`],
+          ['recall', { tags: [bad] }, `tags ${rule}`],
+          ['recall', { q: bad }, `q ${rule}`],
+          ['list_agents', { capability: bad }, `capability ${rule}`],
+        ];
+        for (const [tool, args, message] of cases) {
+          expect([tool, errorText(await nova.call(tool, args))]).toEqual([
+            tool,
+            expect.stringContaining(message),
+          ]);
+        }
+      }
+      expect((await brain.client.get('/v1/agents/dexter/messages', brain.token.dexter)).body.items).toEqual(
+        [],
+      );
+      expect((await brain.client.get('/v1/agents/nova/memories', brain.token.nova)).body).toEqual(
+        before.body,
+      );
+    });
+
     it('acknowledging a message not addressed to the session agent: what the REST route answers', async () => {
       const sent = await nova.data('send_message', { targetAgent: 'dexter', context: {} });
       const rest = await brain.client.post(`/v1/messages/${sent.id}/ack`, brain.token.kai, {});

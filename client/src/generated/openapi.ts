@@ -165,7 +165,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Messages that reached BRAIN_MAX_DELIVERIES without an ack, newest first, until acknowledged or requeued (that agent, or the admin) */
+        /**
+         * Messages that reached BRAIN_MAX_DELIVERIES without an ack or were rejected by a nack, newest first, until acknowledged or requeued (that agent, or the admin)
+         * @description A page holds at most `limit` letters and BRAIN_MAX_PAGE_BYTES of JSON; `nextCursor` continues it.
+         */
         get: operations["Messages_deadLetters"];
         put?: never;
         post?: never;
@@ -209,6 +212,8 @@ export interface paths {
          *
          *     **Reconnecting** (`Last-Event-ID` may be sent; Brain needs nothing from it, because the consumer group in Redis remembers what each consumer holds): every message published while disconnected arrives; a message this consumer holds under an unexpired lease, whether or not the client received it before the connection dropped, is pushed again only when its lease expires.
          *
+         *     A stream opened with an agent's token ends (within BRAIN_SSE_KEEPALIVE_MS) once that token stops working: rotated or its agent deleted; nothing is pushed after that.
+         *
          *     Streams count against BRAIN_MAX_WAITERS together with long polls: beyond it 429 with Retry-After. Brain reads at most 100 messages at a time and reads more only once the client has taken them.
          */
         get: operations["Events_events"];
@@ -247,7 +252,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An agent's memories, newest first (any agent; private ones only to their owner and the admin) */
+        /**
+         * An agent's memories, newest first (any agent; private ones only to their owner and the admin)
+         * @description Read by owner id, without a registry lookup: an id never registered answers 200 with an empty page; a deleted agent's memories stay readable under its id until the id is registered again (the new agent starts with none of them).
+         */
         get: operations["Memories_query"];
         put?: never;
         /** Store a memory record of the agent (that agent, or the admin) */
@@ -471,7 +479,7 @@ export interface paths {
         put?: never;
         /**
          * Give a message back as its recipient: requeue it (now or after delayMs) or dead-letter it
-         * @description requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. 404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.
+         * @description requeue (default): the lease ends now or after delayMs and the message is pending again, its deliveryCount kept (it counts toward BRAIN_MAX_DELIVERIES); a message never leased (peek) is pending already and stays so. requeue false: to the agent's dead letters now, reason rejected, `reason` as detail. A message already among the agent's dead letters stays there (outcome dead_lettered, nothing changes): requeue it with `POST /v1/agents/{id}/dead-letters/{messageId}/requeue`. 404 if not addressed to the agent or already acknowledged; 409 if another consumer holds the lease.
          */
         post: operations["Messages_nack"];
         delete?: never;
@@ -725,7 +733,10 @@ export interface components {
         };
         DeadLetterListResponse: {
             items: components["schemas"]["DeadLetterResponse"][];
-            /** @example null */
+            /**
+             * @description pass as `cursor` for the next page; null on the last page. A page stops at `limit` letters or at BRAIN_MAX_PAGE_BYTES of JSON, whichever comes first (a single larger letter comes alone).
+             * @example null
+             */
             nextCursor: string | null;
         };
         DeadLetterResponse: {
@@ -2271,6 +2282,8 @@ export interface operations {
     Messages_deadLetters: {
         parameters: {
             query?: {
+                /** @description the nextCursor of the previous page */
+                cursor?: string;
                 limit?: number;
             };
             header?: never;

@@ -1,5 +1,5 @@
 import { ArgumentMetadata, BadRequestException, Injectable, ValidationPipe } from '@nestjs/common';
-import { isJsonObject, unsafeTextProblem } from '../../common/json-input';
+import { isJsonObject, prototypeNamedFieldProblem, unsafeTextProblem } from '../../common/json-input';
 import { opaqueJsonFields } from './validation';
 
 /**
@@ -7,11 +7,16 @@ import { opaqueJsonFields } from './validation';
  * ValidationPipe deletes `constructor` and `prototype` keys at every depth and class-transformer drops keys named
  * like Object.prototype members (and fails on a `constructor` that is not a function), so each such field is
  * validated as a stand-in `{}` and put back afterwards. The body parser has refused `__proto__` and deep nesting.
+ * Since those keys never reach the whitelist check, a field (of a body or a query) named like one is refused here.
  */
 @Injectable()
 export class BrainValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const fields = metadata.type === 'body' ? opaqueJsonFields(metadata.metatype) : [];
+    if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
+      const problem = prototypeNamedFieldProblem(value, new Set(fields.map(({ name }) => name)));
+      if (problem) throw new BadRequestException(problem);
+    }
     if (fields.length === 0 || !isJsonObject(value)) return super.transform(value, metadata);
     const opaque = new Map<string, Record<string, unknown>>();
     const standIn: Record<string, unknown> = { ...value };

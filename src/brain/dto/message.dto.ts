@@ -2,14 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsObject, IsOptional, Matches, ValidateNested } from 'class-validator';
 import {
+  DEAD_LETTER_REASONS,
+  DeadLetterPage,
   type Acknowledgement,
   type ContextMessage,
-  type DeadLetter,
-  DEAD_LETTER_REASONS,
   type DeadLetterReason,
   type MessageStatus,
 } from '../../context-sync/context-message';
-import { AGENT_ID_PATTERN, CONSUMER_PATTERN, PRIORITIES, Priority } from '../../common/ids';
+import { AGENT_ID_PATTERN, CONSUMER_PATTERN, CURSOR_PATTERN, PRIORITIES, Priority } from '../../common/ids';
 import { MAX_COUNT, MAX_TYPE_LENGTH, MAX_WAIT_MS } from '../../common/limits';
 import {
   IsAgentIdField,
@@ -142,6 +142,14 @@ export class DeadLettersQuery {
   @IsOptional()
   @IsIntegerParam(1, MAX_COUNT)
   limit?: number;
+
+  @ApiPropertyOptional({
+    description: 'the nextCursor of the previous page',
+    example: 'MTc2MzA0MjQwMDAwMC0wfA',
+  })
+  @IsOptional()
+  @Matches(CURSOR_PATTERN, { message: 'cursor is not valid (use the nextCursor of the previous page)' })
+  cursor?: string;
 }
 
 // ---- responses ------------------------------------------------------------------------------------------------
@@ -245,8 +253,15 @@ export class DeadLetterListResponse {
   @ApiProperty({ type: [DeadLetterResponse] })
   items: DeadLetterResponse[];
 
-  @ApiProperty({ type: String, nullable: true, example: null })
-  nextCursor: null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      'pass as `cursor` for the next page; null on the last page. A page stops at `limit` letters or at ' +
+      'BRAIN_MAX_PAGE_BYTES of JSON, whichever comes first (a single larger letter comes alone).',
+  })
+  nextCursor: string | null;
 }
 
 export class AcknowledgementResponse {
@@ -311,15 +326,15 @@ export function toMessageWithStatusResponse(
   };
 }
 
-export function toDeadLetterListResponse(letters: DeadLetter[]): DeadLetterListResponse {
+export function toDeadLetterListResponse(page: DeadLetterPage): DeadLetterListResponse {
   return {
-    items: letters.map((letter) => ({
+    items: page.items.map((letter) => ({
       ...toContextMessageResponse(letter),
       reason: letter.reason,
       detail: letter.detail,
       deadAt: letter.deadAt,
     })),
-    nextCursor: null,
+    nextCursor: page.nextCursor,
   };
 }
 
