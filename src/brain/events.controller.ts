@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, PickType } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -73,9 +73,11 @@ export class EventsController {
     await this.access.actAs(caller, id);
     // Refusals (404, 429) are ordinary JSON answers: nothing is written before this returns.
     const stream = await this.streams.start(id, { consumer: query.consumer, priority: query.priority });
-    // The stream outlives this handler: Fastify must not answer or time it; helmet's headers are set already.
+    // The stream outlives this handler: Fastify must not answer or time it. The headers given to the reply so far
+    // (helmet's) are written with the stream's own.
+    const headers = reply.getHeaders() as OutgoingHttpHeaders;
     reply.hijack();
-    const sink = new SseResponse(reply.raw, request.id);
+    const sink = new SseResponse(reply.raw, request.id, headers);
     void stream.run(sink);
   }
 }
@@ -87,9 +89,11 @@ class SseResponse implements EventSink {
   constructor(
     private readonly response: ServerResponse,
     requestId: string,
+    headers: OutgoingHttpHeaders,
   ) {
     this.gone = new Promise((resolve) => response.once('close', resolve));
     response.writeHead(200, {
+      ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
