@@ -1,8 +1,9 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, PickType } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Caller, Principal } from '../agents/auth/principal';
+import { hijackKeepingHeaders } from '../common/hijack';
 import { ContextMessage } from '../context-sync/context-message';
 import { EVENT_BATCH, EventSink, EventStreamService } from '../context-sync/event-stream.service';
 import { AccessPolicy } from './access.policy';
@@ -73,11 +74,9 @@ export class EventsController {
     await this.access.actAs(caller, id);
     // Refusals (404, 429) are ordinary JSON answers: nothing is written before this returns.
     const stream = await this.streams.start(id, { consumer: query.consumer, priority: query.priority });
-    // The stream outlives this handler: Fastify must not answer or time it. The headers given to the reply so far
-    // (helmet's) are written with the stream's own.
-    const headers = reply.getHeaders() as OutgoingHttpHeaders;
-    reply.hijack();
-    const sink = new SseResponse(reply.raw, request.id, headers);
+    // The stream outlives this handler: Fastify must not answer or time it (helmet's headers go with the stream).
+    hijackKeepingHeaders(reply);
+    const sink = new SseResponse(reply.raw, request.id);
     void stream.run(sink);
   }
 }
@@ -89,11 +88,9 @@ class SseResponse implements EventSink {
   constructor(
     private readonly response: ServerResponse,
     requestId: string,
-    headers: OutgoingHttpHeaders,
   ) {
     this.gone = new Promise((resolve) => response.once('close', resolve));
     response.writeHead(200, {
-      ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
