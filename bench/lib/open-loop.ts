@@ -204,7 +204,9 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
-      const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
+      // Requests 0 … due-1 are due by now: request i is due at start + i / rate, so request 0 at once (counting
+      // floor(elapsed × rate) sent each request a whole interval late, 10 ms at 100 req/s, all of it in its latency).
+      const due = Math.min(total, Math.floor(((now - start) / 1000) * rate) + 1);
       while (issued < due) {
         const index = issued++;
         const { id, body, head: ownHead } = options.request(index);
@@ -215,7 +217,8 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
         else fail('not sent: generator backlog full');
       }
       if (issued >= total) resolve();
-      else setTimeout(tick, 1);
+      // Wake when the next request is due (timers fire at 1 ms granularity at best), not on a fixed 1 ms poll.
+      else setTimeout(tick, Math.max(0, start + (issued / rate) * 1000 - performance.now()));
     };
     tick();
   });

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AgentsService } from '../agents/agents.service';
 import { bearerToken } from '../agents/auth/agent-token';
 import { Caller, Principal } from '../agents/auth/principal';
+import { hijackKeepingHeaders } from '../common/hijack';
 import { ContextMessage, EVENT_BATCH, EventSink } from '../context-sync/context-message';
 import { ContextSyncService } from '../context-sync/context-sync.service';
 import { AccessPolicy } from './access.policy';
@@ -86,8 +87,8 @@ export class EventsController {
       priority: query.priority,
       stillAuthorized,
     });
-    // The stream outlives this handler: Fastify must not answer or time it; helmet's headers are set already.
-    reply.hijack();
+    // The stream outlives this handler: Fastify must not answer or time it (helmet's headers go with the stream).
+    hijackKeepingHeaders(reply);
     const sink = new SseResponse(reply.raw, request.id);
     void stream.run(sink);
   }

@@ -18,6 +18,7 @@ import { AgentThrottlerGuard } from '../agents/auth/agent-throttler.guard';
 import { BEARER_TOKEN_REQUIRED } from '../agents/auth/auth.guard';
 import { AuthenticatedRequest } from '../agents/auth/principal';
 import { ForbiddenActionError } from '../common/errors';
+import { hijackKeepingHeaders } from '../common/hijack';
 import { McpSession, McpSessions, TooManySessionsException } from './mcp-sessions.service';
 
 const SESSION_HEADER = 'mcp-session-id';
@@ -114,7 +115,7 @@ export class McpController {
 
   /** Hands the request to the session's transport, with the body Fastify already parsed. */
   private async handle(session: McpSession, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    reply.hijack();
+    hijackKeepingHeaders(reply);
     await session.transport.handleRequest(request.raw, reply.raw, request.body);
   }
 }
