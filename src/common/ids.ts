@@ -1,3 +1,7 @@
+import { InvalidRequestError } from './errors';
+import { isSafeText, SAFE_TEXT_RULE } from './json-input';
+import { MAX_TYPE_LENGTH } from './limits';
+
 /**
  * Brain's id and name rules, defined once: the REST DTOs, the services (for in-process agents) and the Redis key
  * builder all check against these, so every entry point accepts exactly the same ids.
@@ -29,3 +33,15 @@ export type Priority = (typeof PRIORITIES)[number];
 
 /** `type` is optional free text: absent, null and "" all mean no type, answered and stored as null (contract). */
 export const messageType = (type: string | null | undefined): string | null => type || null;
+
+/**
+ * A message's or memory's type as every way in must check it (REST's rule and wording, for in-process agents too):
+ * at most MAX_TYPE_LENGTH characters of storable text; absent or "" is no type.
+ */
+export function checkedType(type: unknown): string | null {
+  if (type === undefined || type === null || type === '') return null;
+  if (typeof type !== 'string' || type.length > MAX_TYPE_LENGTH)
+    throw new InvalidRequestError(`type must be a string of at most ${MAX_TYPE_LENGTH} characters`);
+  if (!isSafeText(type)) throw new InvalidRequestError(`type ${SAFE_TEXT_RULE}`);
+  return type;
+}

@@ -13,7 +13,6 @@ import {
   BROADCAST,
   BroadcastRequest,
   ContextMessage,
-  messageType,
   PRIORITIES,
   Priority,
   PublishResult,
@@ -27,6 +26,7 @@ import { PublishStatus } from './mailbox.replies';
 import { MailboxRepository } from './mailbox.repository';
 import { DelayedDeliveryService, toDelayedContextMessage } from './delayed-delivery.service';
 import { DelayedPublish } from './delayed.repository';
+import { checkedType } from '../common/ids';
 import { MAX_PUBLISH_DELAY_MS } from '../common/limits';
 
 const KNOWN_SENDER_TTL_MS = 5000;
@@ -82,6 +82,7 @@ export class MessagePublisherService {
       throw new InvalidRequestError(`priority must be one of ${PRIORITIES.join(', ')}`);
     if (request.id !== undefined && !UUID.test(request.id))
       throw new InvalidRequestError('id must be a lowercase uuid');
+    const type = checkedType(request.type);
     const inReplyTo = request.inReplyTo ?? null;
     if (inReplyTo !== null && !UUID.test(inReplyTo))
       throw new InvalidRequestError('inReplyTo must be a lowercase uuid');
@@ -115,7 +116,7 @@ export class MessagePublisherService {
         id,
         from: request.sourceAgent,
         to: target,
-        type: request.type ?? '',
+        type: type ?? '',
         payload,
         timestampMs,
         inReplyTo,
@@ -129,7 +130,7 @@ export class MessagePublisherService {
       this.mailboxes.publish(mailbox, {
         id,
         from: request.sourceAgent,
-        type: request.type ?? '',
+        type: type ?? '',
         payload: JSON.stringify(request.context),
         timestampMs,
         priority,
@@ -146,7 +147,7 @@ export class MessagePublisherService {
       const original = await this.mailboxes.readMessage(mailbox, target, outcome.location);
       if (!original) throw new MessageNotFoundError(id);
       // A retry carries the same message; the same id for a different one is a client bug, never a silent 200.
-      if (!sameMessage(original, request, priority)) throw new MessageIdConflictError(id);
+      if (!sameMessage(original, request, priority, type)) throw new MessageIdConflictError(id);
       return { message: original, created: false };
     }
     this.published.inc({ kind: target === BROADCAST ? 'broadcast' : 'direct', priority });
@@ -160,7 +161,7 @@ export class MessagePublisherService {
         timestamp: new Date(timestampMs).toISOString(),
         payload: request.context,
         priority,
-        type: messageType(request.type),
+        type,
         deliveryCount: 0,
         inReplyTo,
         expiresAt: expiresAtMs === undefined ? null : new Date(expiresAtMs).toISOString(),
@@ -238,10 +239,15 @@ export class MessagePublisherService {
 }
 
 /** Whether a repeated publish is the stored message again (payload compared as JSON, key order aside). */
-function sameMessage(original: ContextMessage, request: BroadcastRequest, priority: Priority): boolean {
+function sameMessage(
+  original: ContextMessage,
+  request: BroadcastRequest,
+  priority: Priority,
+  type: string | null,
+): boolean {
   return (
     original.priority === priority &&
-    original.type === messageType(request.type) &&
+    original.type === type &&
     isDeepStrictEqual(original.payload, request.context)
   );
 }

@@ -3,14 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InvalidRequestError } from '../common/errors';
 import { isSafeText, SAFE_TEXT_RULE } from '../common/json-input';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
-import { isAgentId, MESSAGE_ID_PATTERN, messageType } from '../common/ids';
+import { checkedType, isAgentId, MESSAGE_ID_PATTERN } from '../common/ids';
 import {
   MAX_PAGE_LIMIT,
   MAX_QUERY_TEXT_LENGTH,
   MAX_TAG_LENGTH,
   MAX_TAGS,
   MAX_TTL_SECONDS,
-  MAX_TYPE_LENGTH,
 } from '../common/limits';
 import type { ArchivedAck, ArchivedMessage } from './archive-records';
 import { AGENT_REGISTRATIONS, type AgentRegistrations } from './agent-registrations';
@@ -91,7 +90,7 @@ export class MemoryService {
     const record = await this.memories.insert({
       id: randomUUID(),
       agentId,
-      type: checkType(messageType(input.type)),
+      type: checkedType(input.type),
       context: input.context,
       tags: checkTags(input.tags ?? []),
       visibility,
@@ -118,11 +117,12 @@ export class MemoryService {
     const after = decodeCursor(query.cursor);
     const admin = 'admin' in viewer && viewer.admin;
     const sharedOnly = !admin && !('agentId' in viewer && viewer.agentId === agentId);
-    const type = checkType(messageType(query.type)) ?? undefined;
+    const type = checkedType(query.type) ?? undefined;
     const tags = query.tags?.length ? [...checkTags(query.tags)].sort() : undefined;
     const text = query.q?.trim() || undefined;
     if (text && text.length > MAX_QUERY_TEXT_LENGTH)
       throw new InvalidRequestError(`q must be at most ${MAX_QUERY_TEXT_LENGTH} characters`);
+    if (text && !isSafeText(text)) throw new InvalidRequestError(`q ${SAFE_TEXT_RULE}`);
     const since = checkDate('since', query.since);
     const until = checkDate('until', query.until);
     if (since && until && since >= until) throw new InvalidRequestError('since must be before until');
@@ -285,23 +285,19 @@ function checkLimit(limit: number): number {
   return limit;
 }
 
-function checkType(type: string | null): string | null {
-  if (type !== null && (typeof type !== 'string' || type.length < 1 || type.length > MAX_TYPE_LENGTH))
-    throw new InvalidRequestError(`type must be a string of 1 to ${MAX_TYPE_LENGTH} characters`);
-  // Refused rather than stored as U+FFFD: REST answers 400 (contract, "Limits"), and so does every other way in.
-  if (type !== null && !isSafeText(type)) throw new InvalidRequestError(`type ${SAFE_TEXT_RULE}`);
-  return type;
-}
-
 /** Tags are kept as given, without repeats. */
 function checkTags(tags: string[]): string[] {
   const valid =
     Array.isArray(tags) &&
     tags.length <= MAX_TAGS &&
-    tags.every((tag) => typeof tag === 'string' && tag.length >= 1 && tag.length <= MAX_TAG_LENGTH);
+    tags.every(
+      (tag) =>
+        typeof tag === 'string' && tag.length >= 1 && tag.length <= MAX_TAG_LENGTH && !tag.includes(','),
+    );
+  // No commas: tags travel as comma lists in queries, so a tag with one could be stored but never asked for.
   if (!valid)
     throw new InvalidRequestError(
-      `tags must be at most ${MAX_TAGS} strings of 1 to ${MAX_TAG_LENGTH} characters`,
+      `tags must be a list of at most ${MAX_TAGS} strings of 1..${MAX_TAG_LENGTH} characters without commas`,
     );
   if (!tags.every(isSafeText)) throw new InvalidRequestError(`tags ${SAFE_TEXT_RULE}`);
   return [...new Set(tags)];

@@ -76,6 +76,31 @@ describe('ContextSync on real Redis and Postgres', () => {
     await sync().acknowledgeMessage(message.id, 'dexter');
   });
 
+  it("refuses a type REST would refuse (too long, NUL, unpaired surrogate) with REST's message, publishing nothing", async () => {
+    const cases: [string, string][] = [
+      ['x'.repeat(65), 'type must be a string of at most 64 characters'],
+      ['a\u0000b', 'type must not contain NUL or unpaired surrogate characters'],
+      ['x\ud800', 'type must not contain NUL or unpaired surrogate characters'],
+    ];
+    for (const [type, message] of cases) {
+      const publish = sync().publishMessage({ sourceAgent: 'nova', targetAgent: 'kai', context: {}, type });
+      await expect(publish).rejects.toMatchObject({ status: 400, message });
+      await expect(sync().broadcast({ sourceAgent: 'nova', context: {}, type })).rejects.toMatchObject({
+        status: 400,
+        message,
+      });
+    }
+    expect(await sync().getPendingMessages('kai')).toEqual([]);
+    const { message } = await sync().publishMessage({
+      sourceAgent: 'nova',
+      targetAgent: 'kai',
+      context: {},
+      type: 'x'.repeat(64),
+    });
+    expect(message.type).toBe('x'.repeat(64));
+    await sync().acknowledgeMessage(message.id, 'kai');
+  });
+
   it('is idempotent on the message id, and refuses an id reused for another message', async () => {
     const id = randomUUID();
     const first = await sync().publishMessage({

@@ -391,6 +391,9 @@ describe('MemoryService: memories, visibility, expiry and the read cache (integr
       ['tag of 65', () => memory.storeMemory('lim', { context: {}, tags: ['t'.repeat(65)] })],
       ['query type of 65', () => memory.queryMemories('nova', NOVA, { limit: 5, type: 't'.repeat(65) })],
       ['q of 257', () => memory.queryMemories('nova', NOVA, { limit: 5, q: 'q'.repeat(257) })],
+      // REST refuses these too: a tag with a comma could never be asked for, NUL cannot reach Postgres.
+      ['tag with a comma', () => memory.storeMemory('lim', { context: {}, tags: ['q3,emea'] })],
+      ['q with NUL', () => memory.queryMemories('nova', NOVA, { limit: 5, q: 'a\u0000b' })],
     ];
     for (const [what, call] of past) {
       const outcome = await call().then(
