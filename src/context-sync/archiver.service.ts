@@ -20,6 +20,12 @@ interface PassResult {
   backlogged: boolean;
 }
 
+/** What a pass over several owners did: entries stored, and the owners that had more than a batch waiting. */
+interface SweepResult {
+  stored: number;
+  backlogged: StreamOwner[];
+}
+
 // Entries a crashed replica read but never stored are taken over after this long. A live replica whose insert
 // takes longer loses nothing either: the entries are inserted twice and stored once (ON CONFLICT DO NOTHING).
 const STALE_CLAIM_MS = 10_000;
@@ -46,6 +52,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   private retryOwn = false;
   private lag: number | undefined;
   private lagMeasuredAt = 0;
+  private lastFullPass = 0;
   private readonly archived;
   private readonly failedAttempts;
 
@@ -97,15 +104,21 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async run(): Promise<void> {
+    let backlogged: StreamOwner[] = [];
     while (!this.closing) {
-      let backlogged = false;
       try {
         if (Date.now() - this.lagMeasuredAt > LAG_MEASURE_EVERY_MS) await this.measureLag();
-        backlogged = (await this.archivePass()).backlogged;
+        // While some mailboxes have more than a batch waiting, go straight on with just those; every other
+        // mailbox is still looked at once per interval. (A pass over every agent for each batch of one busy
+        // mailbox made the archiver's cost grow with the number of registered agents.)
+        const full =
+          backlogged.length === 0 || Date.now() - this.lastFullPass >= this.config.archive.intervalMs;
+        backlogged = (await this.archivePass(full ? undefined : backlogged)).backlogged;
         if (this.failures > 0)
           this.logger.log(`Archive is working again after ${this.failures} failed attempts`);
         this.failures = 0;
       } catch (error) {
+        backlogged = [];
         this.failures += 1;
         this.failedAttempts.inc();
         this.retryOwn = true;
@@ -117,7 +130,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
       }
       // Straight on only while a mailbox had more than one batch waiting; otherwise poll at the interval, so a
       // steady trickle costs one pass per interval, not a busy loop over every agent.
-      if (!backlogged || this.failures > 0) await this.pause(this.delay());
+      if (backlogged.length === 0 || this.failures > 0) await this.pause(this.delay());
     }
   }
 
@@ -141,22 +154,18 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     return (await this.archivePass()).stored;
   }
 
-  private async archivePass(): Promise<PassResult> {
-    const owners = await this.agents.streamOwners();
-    const claimStale = Date.now() - this.lastStaleClaim > STALE_CLAIM_MS / 3;
+  /** One pass over the given owners, or over every mailbox (and taking over stale reads now and then). */
+  private async archivePass(only?: StreamOwner[]): Promise<SweepResult> {
+    const owners = only ?? (await this.agents.streamOwners());
+    const claimStale = only === undefined && Date.now() - this.lastStaleClaim > STALE_CLAIM_MS / 3;
     if (claimStale) this.lastStaleClaim = Date.now();
+    if (only === undefined) this.lastFullPass = Date.now();
     const fromStart = this.retryOwn;
     const results = await Promise.all(owners.map((owner) => this.archiveOwner(owner, claimStale, fromStart)));
     this.retryOwn = false;
-    const pass = results.reduce(
-      (total, result) => ({
-        stored: total.stored + result.stored,
-        backlogged: total.backlogged || result.backlogged,
-      }),
-      { stored: 0, backlogged: false },
-    );
-    this.archived.inc(pass.stored);
-    return pass;
+    const stored = results.reduce((total, result) => total + result.stored, 0);
+    this.archived.inc(stored);
+    return { stored, backlogged: owners.filter((_, i) => results[i].backlogged) };
   }
 
   /** Stores everything of one agent's mailbox, including what other replicas hold; used before deleting it. */

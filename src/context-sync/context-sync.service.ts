@@ -224,7 +224,8 @@ export class ContextSyncService {
     return this.maintenance.cleanupOldMessages(now);
   }
 
-  clear(): Promise<void> {
-    return this.maintenance.clear();
+  async clear(): Promise<void> {
+    await this.maintenance.clear();
+    this.publisher.forgetIdTags();
   }
 }
