@@ -32,6 +32,8 @@ const STALE_CLAIM_MS = 10_000;
 const MAX_BACKOFF_MS = 5_000;
 const LAG_MEASURE_EVERY_MS = 5_000;
 const INSERT_SLICE = 100;
+const IDLE_MAX_MS = 1_000;
+const IDLE_TRACKED_MAX = 100_000;
 
 /**
  * Every message reaches Postgres through here, never through the request: a consumer group `archive` on every
@@ -53,6 +55,10 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   private lag: number | undefined;
   private lagMeasuredAt = 0;
   private lastFullPass = 0;
+  /** Mailboxes that had nothing to archive lately: how many passes in a row, and when to look again. */
+  private readonly idle = new Map<StreamOwner, { streak: number; until: number }>();
+  /** Mailboxes whose last lag measure found something unarchived: only they can hold stale reads to take over. */
+  private unarchived: Set<StreamOwner> | undefined;
   private readonly archived;
   private readonly failedAttempts;
 
@@ -99,6 +105,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     const owners = await this.agents.streamOwners();
     const backlogs = await Promise.all(owners.map((owner) => this.streams.archiveBacklog(owner)));
     this.lag = backlogs.reduce((total, n) => total + n, 0);
+    this.unarchived = new Set(owners.filter((_, i) => backlogs[i] > 0));
     this.lagMeasuredAt = Date.now();
     return this.lag;
   }
@@ -151,18 +158,45 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
 
   /** One pass over every mailbox. Returns how many entries were stored. */
   async archiveOnce(): Promise<number> {
-    return (await this.archivePass()).stored;
+    return (await this.archivePass(undefined, false)).stored;
   }
 
-  /** One pass over the given owners, or over every mailbox (and taking over stale reads now and then). */
-  private async archivePass(only?: StreamOwner[]): Promise<SweepResult> {
-    const owners = only ?? (await this.agents.streamOwners());
-    const claimStale = only === undefined && Date.now() - this.lastStaleClaim > STALE_CLAIM_MS / 3;
-    if (claimStale) this.lastStaleClaim = Date.now();
-    if (only === undefined) this.lastFullPass = Date.now();
+  /**
+   * One pass over the given owners, or over every mailbox (and taking over stale reads now and then). In the loop,
+   * a mailbox that had nothing new is looked at again after a growing pause (up to IDLE_MAX_MS), so a thousand
+   * idle agents do not cost two reads each per interval. Stale reads are taken over (every few seconds) in the
+   * mailboxes the last lag measure found something unarchived in.
+   */
+  private async archivePass(only?: StreamOwner[], skipIdle = true): Promise<SweepResult> {
+    const now = Date.now();
+    const all = only ?? (await this.agents.streamOwners());
+    const claimStale = only === undefined && now - this.lastStaleClaim > STALE_CLAIM_MS / 3;
+    if (claimStale) this.lastStaleClaim = now;
+    if (only === undefined) this.lastFullPass = now;
     const fromStart = this.retryOwn;
-    const results = await Promise.all(owners.map((owner) => this.archiveOwner(owner, claimStale, fromStart)));
+    // After a failed insert, every mailbox is read again from this replica's own unacknowledged reads.
+    const everyOne = !skipIdle || fromStart;
+    const unarchived = (owner: StreamOwner) => everyOne || !this.unarchived || this.unarchived.has(owner);
+    const owners =
+      only || everyOne
+        ? all
+        : all.filter(
+            (owner) => (this.idle.get(owner)?.until ?? 0) <= now || (claimStale && unarchived(owner)),
+          );
+    const results = await Promise.all(
+      owners.map((owner) => this.archiveOwner(owner, claimStale && unarchived(owner), fromStart)),
+    );
     this.retryOwn = false;
+    if (this.idle.size > IDLE_TRACKED_MAX) this.idle.clear();
+    owners.forEach((owner, i) => {
+      if (results[i].stored > 0) {
+        this.idle.delete(owner);
+      } else {
+        const streak = (this.idle.get(owner)?.streak ?? 0) + 1;
+        const pauseMs = Math.min(IDLE_MAX_MS, this.config.archive.intervalMs * 2 ** Math.min(streak, 8));
+        this.idle.set(owner, { streak, until: now + pauseMs });
+      }
+    });
     const stored = results.reduce((total, result) => total + result.stored, 0);
     this.archived.inc(stored);
     return { stored, backlogged: owners.filter((_, i) => results[i].backlogged) };
