@@ -20,12 +20,20 @@ interface PassResult {
   backlogged: boolean;
 }
 
+/** What a pass over several owners did: entries stored, and the owners that had more than a batch waiting. */
+interface SweepResult {
+  stored: number;
+  backlogged: StreamOwner[];
+}
+
 // Entries a crashed replica read but never stored are taken over after this long. A live replica whose insert
 // takes longer loses nothing either: the entries are inserted twice and stored once (ON CONFLICT DO NOTHING).
 const STALE_CLAIM_MS = 10_000;
 const MAX_BACKOFF_MS = 5_000;
 const LAG_MEASURE_EVERY_MS = 5_000;
 const INSERT_SLICE = 100;
+const IDLE_MAX_MS = 1_000;
+const IDLE_TRACKED_MAX = 100_000;
 
 /**
  * Every message reaches Postgres through here, never through the request: a consumer group `archive` on every
@@ -46,6 +54,11 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   private retryOwn = false;
   private lag: number | undefined;
   private lagMeasuredAt = 0;
+  private lastFullPass = 0;
+  /** Mailboxes that had nothing to archive lately: how many passes in a row, and when to look again. */
+  private readonly idle = new Map<StreamOwner, { streak: number; until: number }>();
+  /** Mailboxes whose last lag measure found something unarchived: only they can hold stale reads to take over. */
+  private unarchived: Set<StreamOwner> | undefined;
   private readonly archived;
   private readonly failedAttempts;
 
@@ -92,20 +105,27 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     const owners = await this.agents.streamOwners();
     const backlogs = await Promise.all(owners.map((owner) => this.streams.archiveBacklog(owner)));
     this.lag = backlogs.reduce((total, n) => total + n, 0);
+    this.unarchived = new Set(owners.filter((_, i) => backlogs[i] > 0));
     this.lagMeasuredAt = Date.now();
     return this.lag;
   }
 
   private async run(): Promise<void> {
+    let backlogged: StreamOwner[] = [];
     while (!this.closing) {
-      let backlogged = false;
       try {
         if (Date.now() - this.lagMeasuredAt > LAG_MEASURE_EVERY_MS) await this.measureLag();
-        backlogged = (await this.archivePass()).backlogged;
+        // While some mailboxes have more than a batch waiting, go straight on with just those; every other
+        // mailbox is still looked at once per interval. (A pass over every agent for each batch of one busy
+        // mailbox made the archiver's cost grow with the number of registered agents.)
+        const full =
+          backlogged.length === 0 || Date.now() - this.lastFullPass >= this.config.archive.intervalMs;
+        backlogged = (await this.archivePass(full ? undefined : backlogged)).backlogged;
         if (this.failures > 0)
           this.logger.log(`Archive is working again after ${this.failures} failed attempts`);
         this.failures = 0;
       } catch (error) {
+        backlogged = [];
         this.failures += 1;
         this.failedAttempts.inc();
         this.retryOwn = true;
@@ -117,7 +137,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
       }
       // Straight on only while a mailbox had more than one batch waiting; otherwise poll at the interval, so a
       // steady trickle costs one pass per interval, not a busy loop over every agent.
-      if (!backlogged || this.failures > 0) await this.pause(this.delay());
+      if (backlogged.length === 0 || this.failures > 0) await this.pause(this.delay());
     }
   }
 
@@ -138,25 +158,48 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
 
   /** One pass over every mailbox. Returns how many entries were stored. */
   async archiveOnce(): Promise<number> {
-    return (await this.archivePass()).stored;
+    return (await this.archivePass(undefined, false)).stored;
   }
 
-  private async archivePass(): Promise<PassResult> {
-    const owners = await this.agents.streamOwners();
-    const claimStale = Date.now() - this.lastStaleClaim > STALE_CLAIM_MS / 3;
-    if (claimStale) this.lastStaleClaim = Date.now();
+  /**
+   * One pass over the given owners, or over every mailbox (and taking over stale reads now and then). In the loop,
+   * a mailbox that had nothing new is looked at again after a growing pause (up to IDLE_MAX_MS), so a thousand
+   * idle agents do not cost two reads each per interval. Stale reads are taken over (every few seconds) in the
+   * mailboxes the last lag measure found something unarchived in.
+   */
+  private async archivePass(only?: StreamOwner[], skipIdle = true): Promise<SweepResult> {
+    const now = Date.now();
+    const all = only ?? (await this.agents.streamOwners());
+    const claimStale = only === undefined && now - this.lastStaleClaim > STALE_CLAIM_MS / 3;
+    if (claimStale) this.lastStaleClaim = now;
+    if (only === undefined) this.lastFullPass = now;
     const fromStart = this.retryOwn;
-    const results = await Promise.all(owners.map((owner) => this.archiveOwner(owner, claimStale, fromStart)));
-    this.retryOwn = false;
-    const pass = results.reduce(
-      (total, result) => ({
-        stored: total.stored + result.stored,
-        backlogged: total.backlogged || result.backlogged,
-      }),
-      { stored: 0, backlogged: false },
+    // After a failed insert, every mailbox is read again from this replica's own unacknowledged reads.
+    const everyOne = !skipIdle || fromStart;
+    const unarchived = (owner: StreamOwner) => everyOne || !this.unarchived || this.unarchived.has(owner);
+    const owners =
+      only || everyOne
+        ? all
+        : all.filter(
+            (owner) => (this.idle.get(owner)?.until ?? 0) <= now || (claimStale && unarchived(owner)),
+          );
+    const results = await Promise.all(
+      owners.map((owner) => this.archiveOwner(owner, claimStale && unarchived(owner), fromStart)),
     );
-    this.archived.inc(pass.stored);
-    return pass;
+    this.retryOwn = false;
+    if (this.idle.size > IDLE_TRACKED_MAX) this.idle.clear();
+    owners.forEach((owner, i) => {
+      if (results[i].stored > 0) {
+        this.idle.delete(owner);
+      } else {
+        const streak = (this.idle.get(owner)?.streak ?? 0) + 1;
+        const pauseMs = Math.min(IDLE_MAX_MS, this.config.archive.intervalMs * 2 ** Math.min(streak, 8));
+        this.idle.set(owner, { streak, until: now + pauseMs });
+      }
+    });
+    const stored = results.reduce((total, result) => total + result.stored, 0);
+    this.archived.inc(stored);
+    return { stored, backlogged: owners.filter((_, i) => results[i].backlogged) };
   }
 
   /** Stores everything of one agent's mailbox, including what other replicas hold; used before deleting it. */

@@ -67,7 +67,7 @@ export class CapabilityRouterService {
   }
 
   private async earlierTarget(messageId: string, sourceAgent: string): Promise<string | null> {
-    const claim = await this.mailboxes.readClaim(messageId);
+    const claim = await this.mailboxes.readOwner(messageId);
     if (!claim) return null;
     const [sender, target] = claim.split(' ');
     return sender === sourceAgent ? target : null;

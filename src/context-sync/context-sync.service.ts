@@ -250,8 +250,9 @@ export class ContextSyncService {
     return this.maintenance.cleanupOldMessages(now);
   }
 
-  clear(): Promise<void> {
-    return this.maintenance.clear();
+  async clear(): Promise<void> {
+    await this.maintenance.clear();
+    this.publisher.forgetIdTags();
   }
 
   listAgentStats(): Promise<AgentStats[]> {

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RedisKeys } from '../infrastructure/redis/keys';
 import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
 import { ContextMessage, Priority } from './context-message';
-import { Mailbox } from './mailbox-address';
+import { Mailbox, mailboxOf } from './mailbox-address';
+import { tagOf } from './message-ids';
 import {
   AckedState,
   AckOutcome,
@@ -79,6 +80,33 @@ export class MailboxRepository {
 
   async releaseClaim(messageId: string): Promise<void> {
     await this.redis.del(this.keys.messageClaim(messageId));
+  }
+
+  /** Records that ids with this tag may belong to the pair `owner` ("<sender> <target>"). Idempotent. */
+  async recordIdTag(tag: string, owner: string): Promise<void> {
+    await this.redis.sadd(this.keys.messageIdTag(tag), owner);
+  }
+
+  /**
+   * The pair ("<sender> <target>") a message id belongs to: its claim, or for a Brain-chosen id (tagged, no claim)
+   * the pair of its tag whose slot holds it. Null when neither knows it (never used, or trimmed from Redis).
+   */
+  async readOwner(messageId: string): Promise<string | null> {
+    return (await this.readClaim(messageId)) ?? this.taggedOwner(messageId);
+  }
+
+  /** For a tagged id (message-ids.ts): the pair of its tag whose slot's ids index holds it, else null. */
+  async taggedOwner(messageId: string): Promise<string | null> {
+    const tag = tagOf(messageId);
+    if (tag === null) return null;
+    const pairs = await this.redis.smembers(this.keys.messageIdTag(tag));
+    const held = await Promise.all(
+      pairs.map(async (pair) => {
+        const [sender, target] = pair.split(' ');
+        return (await this.redis.hexists(this.keys.mailbox(mailboxOf(target, sender)).ids, messageId)) === 1;
+      }),
+    );
+    return pairs.find((_, i) => held[i]) ?? null;
   }
 
   async publish(

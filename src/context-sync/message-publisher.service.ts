@@ -28,15 +28,19 @@ import { DelayedDeliveryService, toDelayedContextMessage } from './delayed-deliv
 import { DelayedPublish } from './delayed.repository';
 import { checkedType } from '../common/ids';
 import { MAX_PUBLISH_DELAY_MS } from '../common/limits';
+import { MemoryService } from '../memory/memory.service';
+import { pairTag, taggedMessageId, tagOf } from './message-ids';
 
 const KNOWN_SENDER_TTL_MS = 5000;
 const KNOWN_SENDERS_MAX = 100_000;
+const TAG_RECORD_TTL_MS = 10_000;
 
 /** Publishing: share and broadcast, the id claims that make a retried publish idempotent, the known-senders cache. */
 @Injectable()
 export class MessagePublisherService {
   private readonly published;
   private readonly knownSenders = new Map<string, number>();
+  private readonly pairTags = new Map<string, { tag: string; recordedUntil: number }>();
 
   constructor(
     private readonly mailboxes: MailboxRepository,
@@ -44,6 +48,7 @@ export class MessagePublisherService {
     metrics: MetricsService,
     private readonly syncMetrics: ContextSyncMetrics,
     private readonly delayed: DelayedDeliveryService,
+    private readonly memory: MemoryService,
   ) {
     this.published = metrics.counter('brain_messages_published_total', 'Messages accepted (201)', [
       'kind',
@@ -95,14 +100,12 @@ export class MessagePublisherService {
       throw new InvalidRequestError(`delayMs must be an integer from 0 to ${MAX_PUBLISH_DELAY_MS}`);
     const owner = `${request.sourceAgent} ${target}`;
     const clientChosenId = request.id !== undefined;
-    const id = request.id ?? randomUUID();
-    // An id the client chose may be a retry (or a reuse): claim it first. A fresh uuid cannot collide, so its
-    // claim travels with the append, in the same round trip.
-    let claimedBefore: string | null = null;
-    if (clientChosenId) {
-      claimedBefore = await this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds());
-      if (claimedBefore !== null && claimedBefore !== owner) throw new MessageIdConflictError(id);
-    }
+    // Brain's own ids carry their pair's tag (message-ids.ts): unique and findable with no claim key per message. A
+    // delayed message is in no slot until it is due, so its claim is what finds it: a plain uuid, claimed.
+    const tag = clientChosenId || delayMs > 0 ? null : this.tagOfPair(owner);
+    const id = request.id ?? (tag === null ? randomUUID() : taggedMessageId(tag));
+    // An id the client chose may be a retry (or a reuse): claim it first.
+    const claimedBefore = clientChosenId ? await this.claimClientId(id, owner) : null;
     if (!(await this.senderExists(request.sourceAgent))) {
       if (clientChosenId && claimedBefore === null) await this.mailboxes.releaseClaim(id);
       throw new AgentNotFoundError(request.sourceAgent);
@@ -136,10 +139,10 @@ export class MessagePublisherService {
         priority,
         optional: optionalEntryFields({ inReplyTo, routedBy, expiresAtMs }),
       }),
-      clientChosenId ? undefined : this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds()),
+      tag === null ? undefined : this.recordTag(tag, owner),
     ]);
     if (outcome.status === PublishStatus.NoRecipient) {
-      if (claimedBefore === null) await this.mailboxes.releaseClaim(id);
+      if (clientChosenId && claimedBefore === null) await this.mailboxes.releaseClaim(id);
       throw new AgentNotFoundError(target);
     }
     if (outcome.status === PublishStatus.Duplicate) {
@@ -203,6 +206,56 @@ export class MessagePublisherService {
       this.syncMetrics.count(message.from, 'published');
     }
     return { message: toDelayedContextMessage(kept.message), created: kept.created };
+  }
+
+  /**
+   * Claims an id the client chose for `owner` ("<sender> <target>"); 409 if another pair has it. Returns the earlier
+   * claim (a retry) or null. An id of the tagged layout may also be one Brain chose for another pair, which has no
+   * claim: its tag's pairs are looked up in Redis, then the archive (after Redis trimmed it).
+   */
+  private async claimClientId(id: string, owner: string): Promise<string | null> {
+    const claimedBefore = await this.mailboxes.claimMessageId(id, owner, this.claimTtlSeconds());
+    if (claimedBefore !== null && claimedBefore !== owner) throw new MessageIdConflictError(id);
+    if (claimedBefore === null && tagOf(id) !== null) {
+      let other = await this.mailboxes.taggedOwner(id);
+      if (other === null) {
+        const archived = await this.memory.findArchivedMessage(id);
+        other = archived && `${archived.message.fromAgent} ${archived.message.toAgent}`;
+      }
+      if (other !== null && other !== owner) {
+        await this.mailboxes.releaseClaim(id);
+        throw new MessageIdConflictError(id);
+      }
+    }
+    return claimedBefore;
+  }
+
+  /** The tag of a pair's ids, computed once per pair (the map is bounded like the known senders). */
+  private tagOfPair(owner: string): string {
+    let known = this.pairTags.get(owner);
+    if (known === undefined) {
+      if (this.pairTags.size >= KNOWN_SENDERS_MAX) this.pairTags.clear();
+      known = { tag: pairTag(owner), recordedUntil: 0 };
+      this.pairTags.set(owner, known);
+    }
+    return known.tag;
+  }
+
+  /**
+   * Records the pair under its tag in Redis (what finds a tagged id), again every few seconds per pair and replica
+   * so that data cleared meanwhile is recorded again; in the publish's round trip, before the 201.
+   */
+  private async recordTag(tag: string, owner: string): Promise<void> {
+    const known = this.pairTags.get(owner);
+    const now = Date.now();
+    if (known && known.recordedUntil > now) return;
+    await this.mailboxes.recordIdTag(tag, owner);
+    if (known) known.recordedUntil = now + TAG_RECORD_TTL_MS;
+  }
+
+  /** Everything was cleared: the pairs' tags are recorded again on their next publish. */
+  forgetIdTags(): void {
+    this.pairTags.clear();
   }
 
   /**

@@ -55,7 +55,7 @@ export class MessageStatusService {
    */
   async getMessage(messageId: string): Promise<MessageWithStatus> {
     if (!UUID.test(messageId)) throw new InvalidRequestError('messageId must be a lowercase uuid');
-    const claim = await this.mailboxes.readClaim(messageId);
+    const claim = await this.mailboxes.readOwner(messageId);
     if (claim) {
       const [sender, target] = claim.split(' ');
       const live = await this.liveMessage(messageId, sender, target);

@@ -82,7 +82,8 @@ export class StreamArchiveRepository {
     count: number,
     ownPending: boolean,
   ): Promise<AckLogEntry[]> {
-    const read = await this.readGroup([this.ackLogOf(owner)], consumer, count, ownPending);
+    // No group on the ack log means no ack log yet: ack.lua creates both with the first ack.
+    const read = await this.readGroup([this.ackLogOf(owner)], consumer, count, ownPending, false);
     return read
       .flatMap(([, entries]) => entries)
       .map(([entryId, flat]) => {
@@ -104,9 +105,15 @@ export class StreamArchiveRepository {
     await this.redis.xdel(ackLog, ...entryIds);
   }
 
-  /** lag + pending of the archive group on the owner's streams: entries not yet stored in Postgres. */
+  /**
+   * lag + pending of the archive group on the owner's streams, and its ack log's length (archived entries are
+   * deleted from it): messages and acknowledgements not yet stored in Postgres.
+   */
   async archiveBacklog(owner: StreamOwner): Promise<number> {
-    const backlogs = await Promise.all(this.streamsOf(owner).map((stream) => this.streamBacklog(stream)));
+    const backlogs = await Promise.all([
+      ...this.streamsOf(owner).map((stream) => this.streamBacklog(stream)),
+      this.redis.xlen(this.ackLogOf(owner)),
+    ]);
     return backlogs.reduce((total, n) => total + n, 0);
   }
 
@@ -168,6 +175,7 @@ export class StreamArchiveRepository {
     consumer: string,
     count: number,
     ownPending: boolean,
+    recreateGroup = true,
   ): Promise<[string, StreamEntry[]][]> {
     try {
       // '0' re-reads what this consumer read before but did not acknowledge (after a failed insert); '>' reads new.
@@ -185,6 +193,7 @@ export class StreamArchiveRepository {
       return reply ?? [];
     } catch (error) {
       if (/NOGROUP/.test((error as Error).message)) {
+        if (!recreateGroup) return [];
         // A stream lost its group (deleted and re-created): give the archive group back to the streams that exist
         // (reading them from the start). Streams deleted for good (agent removed, data cleared) stay deleted.
         await Promise.all(

@@ -139,6 +139,59 @@ describe('ContextSync on real Redis and Postgres', () => {
     await sync().acknowledgeMessage(id, 'kai');
   });
 
+  it('keeps the ids Brain chooses unique without a claim key: a reuse for another target is 409, a retry 200', async () => {
+    const first = await sync().publishMessage({ sourceAgent: 'omni', targetAgent: 'kai', context: { n: 1 } });
+    const { id } = first.message;
+    const prefix = environment.config.redis.prefix;
+    expect(await scanKeys(environment.config, `${prefix}:{msg:*`)).not.toContainEqual(
+      expect.stringContaining(id),
+    );
+    // Found by id (status), without a claim.
+    expect((await sync().getMessage(id)).status).toMatchObject({ pendingFor: ['kai'] });
+    await expect(
+      sync().publishMessage({ id, sourceAgent: 'omni', targetAgent: 'dexter', context: { n: 1 } }),
+    ).rejects.toMatchObject({ status: 409 });
+    await expect(
+      sync().publishBroadcast({ id, sourceAgent: 'omni', context: { n: 1 } }),
+    ).rejects.toMatchObject({ status: 409 });
+    const again = await sync().publishMessage({
+      id,
+      sourceAgent: 'omni',
+      targetAgent: 'kai',
+      context: { n: 1 },
+    });
+    expect(again).toEqual({ created: false, message: first.message });
+    // The 409 left no claim behind: the id stays the original's, and the original is still found.
+    expect((await sync().getMessage(id)).message.toAgent).toBe('kai');
+    await sync().acknowledgeMessage(id, 'kai');
+
+    // Once Redis no longer holds it (trimmed after archiving), the archive still refuses the id for another target.
+    const gone = await sync().publishMessage({
+      sourceAgent: 'omni',
+      targetAgent: 'dexter',
+      context: { n: 2 },
+    });
+    await waitFor(async () => (await sync().getStats()).archiveLag === 0, 'archive lag 0');
+    const redis = rawRedis(environment.config);
+    const index = `${prefix}:{agent:dexter}:ids`;
+    const location = await redis.hget(index, gone.message.id);
+    try {
+      await redis.hdel(index, gone.message.id);
+      await expect(
+        sync().publishMessage({
+          id: gone.message.id,
+          sourceAgent: 'omni',
+          targetAgent: 'kai',
+          context: { n: 2 },
+        }),
+      ).rejects.toMatchObject({ status: 409 });
+    } finally {
+      await redis.hset(index, gone.message.id, location!);
+      redis.disconnect();
+    }
+    await sync().acknowledgeMessage(gone.message.id, 'dexter');
+  });
+
   it('delivers critical before high, medium and low, oldest first within a priority (the seed note example)', async () => {
     const low = await sync().publishMessage({
       sourceAgent: 'dexter',

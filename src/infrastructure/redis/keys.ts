@@ -176,6 +176,12 @@ export class RedisKeys {
     return `${this.prefix}:{msg:${checkedMessage(messageId)}}`;
   }
 
+  /** The (sender, target) pairs, "<sender> <target>", whose Brain-chosen message ids carry this tag (a set). */
+  messageIdTag(tag: string): string {
+    if (!/^[0-9a-f]{8}$/.test(tag)) throw new Error(`Not a message id tag: ${tag}`);
+    return `${this.prefix}:{idtag:${tag}}`;
+  }
+
   /** Read cache of one agent's memory queries; the version key is bumped on every write to invalidate. */
   memoryCacheVersion(agentId: string): string {
     return `${this.prefix}:{agent:${checkedAgent(agentId)}}:memcache:version`;
