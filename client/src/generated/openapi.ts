@@ -1264,7 +1264,7 @@ export interface components {
             /** @example 1160 */
             acknowledgedMessages: number;
             /**
-             * @description stream entries not yet archived to Postgres
+             * @description messages and acknowledgements not yet archived to Postgres (entries of the streams and ack logs)
              * @example 0
              */
             archiveLag: number;

@@ -21,7 +21,12 @@ export class StatsResponse {
   })
   streamsByAgent: Record<string, number>;
 
-  @ApiProperty({ type: 'integer', example: 0, description: 'stream entries not yet archived to Postgres' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    description:
+      'messages and acknowledgements not yet archived to Postgres (entries of the streams and ack logs)',
+  })
   archiveLag: number;
 }
 
