@@ -4,7 +4,7 @@ import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { ContextSyncService } from '../context-sync/context-sync.service';
 import { AgentRecord, AgentsRepository } from './agents.repository';
 import { ADMIN, Principal } from './auth/principal';
-import { agentIdOfToken, hashToken, newAgentToken, sameHash } from './auth/agent-token';
+import { agentIdOfToken, bearerToken, hashToken, newAgentToken, sameHash } from './auth/agent-token';
 import { checkRegistration, RegisterAgentInput } from './registration-input';
 import { RequestCount } from './auth/redis-throttler.storage';
 import { AgentTokenCheck } from './auth/token-check';
@@ -169,6 +169,19 @@ export class AgentsService implements OnApplicationBootstrap {
    */
   async authenticate(token: string | undefined): Promise<Principal | null> {
     return (await this.authenticateAndCount(token, 0))?.principal ?? null;
+  }
+
+  /**
+   * For work that outlives its request's authentication (a long poll, an event stream): a check that the agent token
+   * it came with still works, i.e. was not rotated away and its agent not deleted. None for the admin (a setting).
+   */
+  revocationCheck(
+    caller: Principal,
+    authorization: string | undefined,
+  ): (() => Promise<boolean>) | undefined {
+    if (caller.kind !== 'agent') return undefined;
+    const token = bearerToken(authorization);
+    return async () => (await this.authenticate(token)) !== null;
   }
 
   /**

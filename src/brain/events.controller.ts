@@ -3,7 +3,6 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, PickType } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AgentsService } from '../agents/agents.service';
-import { bearerToken } from '../agents/auth/agent-token';
 import { Caller, Principal } from '../agents/auth/principal';
 import { hijackKeepingHeaders } from '../common/hijack';
 import { ContextMessage, EVENT_BATCH, EventSink } from '../context-sync/context-message';
@@ -79,9 +78,7 @@ export class EventsController {
     await this.access.actAs(caller, id);
     // Refusals (404, 429) are ordinary JSON answers: nothing is written before this returns.
     // An agent's token may be rotated away or its agent deleted while the stream is open: then it ends.
-    const token = bearerToken(request.headers.authorization);
-    const stillAuthorized =
-      caller.kind === 'agent' ? async () => (await this.agents.authenticate(token)) !== null : undefined;
+    const stillAuthorized = this.agents.revocationCheck(caller, request.headers.authorization);
     const stream = await this.contextSync.openEventStream(id, {
       consumer: query.consumer,
       priority: query.priority,

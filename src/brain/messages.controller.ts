@@ -1,7 +1,8 @@
 import { DEFAULT_PENDING_COUNT } from '../common/limits';
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { AgentsService } from '../agents/agents.service';
 import { Caller, Principal } from '../agents/auth/principal';
 import { InvalidRequestError } from '../common/errors';
 import { PublishResult } from '../context-sync/context-message';
@@ -47,6 +48,7 @@ export class MessagesController {
   constructor(
     private readonly brain: BrainAI,
     private readonly access: AccessPolicy,
+    private readonly agents: AgentsService,
   ) {}
 
   @Post('messages')
@@ -97,7 +99,9 @@ export class MessagesController {
     summary: 'Messages pending for the agent (that agent, or the admin)',
     description:
       'Order: critical, high, medium, low; oldest first within a priority. Without `consumer` a peek that changes ' +
-      'nothing; with it, lease mode (hidden from the other consumers for BRAIN_VISIBILITY_TIMEOUT_MS).',
+      'nothing; with it, lease mode (hidden from the other consumers for BRAIN_VISIBILITY_TIMEOUT_MS). A long poll ' +
+      '(`wait`) whose agent token stops working while it waits (rotated, or the agent deleted) ends with 401 and ' +
+      'leases nothing.',
   })
   @ApiAgentIdParam('id', 'the recipient')
   @ApiOkResponse({ type: ContextMessageListResponse })
@@ -106,6 +110,7 @@ export class MessagesController {
     @Caller() caller: Principal,
     @Param('id', AgentIdPipe) id: string,
     @Query() query: PendingQuery,
+    @Headers('authorization') authorization?: string,
   ): Promise<ContextMessageListResponse> {
     await this.access.actAs(caller, id);
     const messages = await this.brain.getPending(id, {
@@ -113,6 +118,8 @@ export class MessagesController {
       waitMs: query.wait ?? 0,
       consumer: query.consumer,
       priority: query.priority,
+      // A long poll outlives its authentication: it ends with 401 if its token stops working while it waits.
+      stillAuthorized: query.wait ? this.agents.revocationCheck(caller, authorization) : undefined,
     });
     return toContextMessageListResponse(messages);
   }

@@ -105,6 +105,14 @@ export class MessageIdConflictError extends BrainError {
   }
 }
 
+/** The token a long poll came with stopped working while it waited (rotated away, or its agent deleted). */
+export class CredentialsRevokedError extends BrainError {
+  readonly status = 401;
+  constructor() {
+    super('the bearer token stopped working while the request waited (rotated, or its agent deleted)');
+  }
+}
+
 /** Too much at once, for now: the client may try again after `retryAfterSeconds` (sent as `Retry-After`). */
 export class TooManyRequestsError extends BrainError {
   readonly status = 429;

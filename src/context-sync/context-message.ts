@@ -114,6 +114,8 @@ export interface PendingQuery {
   /** Lease mode: the consumer's name. Without it, a peek that changes nothing. */
   consumer?: string;
   priority?: Priority;
+  /** Whether the caller's token still works: asked after every wait, so a revoked token's poll ends with 401. */
+  stillAuthorized?: () => Promise<boolean>;
 }
 
 export interface Acknowledgement {

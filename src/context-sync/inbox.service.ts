@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import {
   AgentNotFoundError,
+  CredentialsRevokedError,
   InvalidRequestError,
   MessageNotFoundError,
   NotRecipientError,
@@ -78,6 +79,8 @@ export class InboxService {
         const remaining = deadline - Date.now();
         if (messages.length > 0 || remaining <= 0 || this.longPoll.isClosing) return messages;
         await watch.next(remaining);
+        // The token may have been rotated away (or its agent deleted) while the poll waited: lease nothing for it.
+        if (query.stillAuthorized && !(await query.stillAuthorized())) throw new CredentialsRevokedError();
       }
     } finally {
       watch?.close();

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { LongPollService } from '../../src/context-sync/long-poll.service';
 import { REDIS_CLIENT, RedisClient } from '../../src/infrastructure/redis/redis.constants';
-import { waitFor } from '../support/test-environment';
+import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
 
 const ids = (response: { body: { items: { id: string }[] } }) => response.body.items.map((m) => m.id);
@@ -176,6 +176,42 @@ describe('long polls (e2e)', () => {
         expect(result.sent.filter((id) => !received.has(id))).toEqual([]);
       expect(opened).toBeLessThanOrEqual(5);
     }, 120_000);
+  });
+
+  describe('a token that stops working while its poll waits', () => {
+    let brain: TestBrain;
+
+    beforeAll(async () => {
+      brain = await startBrain('longpoll-revoked', { agents: ['sender'] });
+    });
+
+    afterAll(() => brain?.close());
+
+    it("answers 401 instead of the message once the poll's token was rotated away or its agent deleted; the message stays", async () => {
+      const { client, token } = brain;
+      for (const revoke of ['rotate', 'delete'] as const) {
+        const id = `revoked-${revoke}`;
+        const agentToken = await client.register(ADMIN_TOKEN, id);
+        const poll = client.get(`/v1/agents/${id}/messages?wait=10000&consumer=c`, agentToken);
+        await waitFor(async () => (await waiters(client)) === 1, 'the poll waiting');
+        const answer =
+          revoke === 'rotate'
+            ? await client.post(`/v1/agents/${id}/token`, ADMIN_TOKEN)
+            : await client.delete(`/v1/agents/${id}`, ADMIN_TOKEN);
+        expect(answer.status).toBe(revoke === 'rotate' ? 200 : 204);
+        if (revoke === 'delete') {
+          // Nothing can reach a deleted agent; the poll still ends at its next look instead of waiting out `wait`.
+          expect((await poll).status).toBe(401);
+          continue;
+        }
+        const sent = await client.post('/v1/messages', token.sender, { targetAgent: id, context: {} });
+        const polled = await poll;
+        expect([polled.status, polled.body]).toEqual([401, expect.objectContaining({ statusCode: 401 })]);
+        // Not leased to the revoked poll: the new token gets it at once.
+        const fresh = await client.get(`/v1/agents/${id}/messages?consumer=c2`, answer.body.token);
+        expect(ids(fresh)).toEqual([sent.body.id]);
+      }
+    });
   });
 
   describe('messages that become pending without a publish', () => {

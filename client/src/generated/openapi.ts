@@ -275,7 +275,7 @@ export interface paths {
         };
         /**
          * Messages pending for the agent (that agent, or the admin)
-         * @description Order: critical, high, medium, low; oldest first within a priority. Without `consumer` a peek that changes nothing; with it, lease mode (hidden from the other consumers for BRAIN_VISIBILITY_TIMEOUT_MS).
+         * @description Order: critical, high, medium, low; oldest first within a priority. Without `consumer` a peek that changes nothing; with it, lease mode (hidden from the other consumers for BRAIN_VISIBILITY_TIMEOUT_MS). A long poll (`wait`) whose agent token stops working while it waits (rotated, or the agent deleted) ends with 401 and leases nothing.
          */
         get: operations["Messages_pending"];
         put?: never;
@@ -3082,7 +3082,9 @@ export interface operations {
                 /** @description long poll: with nothing pending, hold up to this many ms and answer as soon as a message arrives. While BRAIN_MAX_WAITERS requests already wait on the replica, 429 with Retry-After instead of waiting. */
                 wait?: number;
             };
-            header?: never;
+            header: {
+                authorization: string;
+            };
             path: {
                 /** @description the recipient; must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast' */
                 id: string;
