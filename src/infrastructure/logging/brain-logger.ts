@@ -30,27 +30,15 @@ export class BrainLogger implements LoggerService {
   }
 
   private write(level: Level, message: unknown, params: unknown[]): void {
-    const line: Record<string, unknown> = {};
     // Nest passes the context (the logger's name) last.
-    if (params.length > 0) line.context = params[params.length - 1];
-    const rest = params.slice(0, -1);
-    if (message instanceof Error) line.err = message;
-    else if (typeof message === 'object' && message !== null) Object.assign(line, message);
-    else if (
-      level === 'error' &&
-      rest.length === 1 &&
-      typeof rest[0] === 'string' &&
-      /\n\s*at /.test(rest[0])
-    ) {
+    const line: Record<string, unknown> = params.length > 0 ? { context: params[params.length - 1] } : {};
+    const rest = params.slice(0, -1) as string[];
+    if (message instanceof Error) this.pino[level]({ ...line, err: message }, ...rest);
+    else if (typeof message === 'object' && message !== null)
+      this.pino[level]({ ...line, ...message }, ...rest);
+    else if (level === 'error' && rest.length === 1 && /\n\s*at /.test(String(rest[0])))
       // Nest's exception handlers call error(message, stack, context).
-      const err = new Error(String(message));
-      err.stack = rest[0];
-      this.pino.error({ ...line, err });
-      return;
-    } else {
-      this.pino[level](line, String(message), ...rest);
-      return;
-    }
-    this.pino[level](line, ...(rest as [string?]));
+      this.pino.error({ ...line, err: Object.assign(new Error(String(message)), { stack: rest[0] }) });
+    else this.pino[level](line, String(message), ...rest);
   }
 }
