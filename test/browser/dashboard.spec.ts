@@ -38,6 +38,8 @@ describe('the dashboard in a real browser', () => {
   let browser: { context: BrowserContext; close(): Promise<void> };
   let page: Page;
   const consoleErrors: string[] = [];
+  /** Every request the page made: where, when, and whether it carried a cookie or the token anywhere but the header. */
+  const requests: { url: string; at: number; cookie: boolean; authorization?: string }[] = [];
   const ids: Record<string, string> = {};
   let agentToken: string;
 
@@ -60,6 +62,15 @@ describe('the dashboard in a real browser', () => {
       if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
     });
     page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+    page.on('request', (request) => {
+      const headers = request.headers();
+      requests.push({
+        url: request.url(),
+        at: Date.now(),
+        cookie: 'cookie' in headers,
+        authorization: headers.authorization,
+      });
+    });
   });
 
   afterAll(async () => {
@@ -173,6 +184,18 @@ describe('the dashboard in a real browser', () => {
       const series = await seed.call('GET', '/v1/stats/series');
       return series.items.some((point: { published: number }) => point.published > 0);
     }, 'the series to show the traffic');
+    // Refreshing at least every 2 s: the figures and the series are asked for again at most 2 s apart, for as long
+    // as the Overview is shown.
+    const watchFrom = Date.now();
+    await page.waitForTimeout(6500);
+    for (const route of ['/v1/stats', '/v1/stats/series']) {
+      const times = requests
+        .filter((request) => new URL(request.url).pathname === route && request.at >= watchFrom)
+        .map((request) => request.at);
+      expect([route, times.length >= 3]).toEqual([route, true]);
+      const gaps = times.slice(1).map((at, i) => at - times[i]);
+      expect([route, Math.max(...gaps) <= 2000]).toEqual([route, true]);
+    }
     await screenshot('03-overview');
   });
 
@@ -268,6 +291,58 @@ describe('the dashboard in a real browser', () => {
     await page.getByLabel('Message id').fill('00000000-0000-4000-8000-000000000000');
     await page.getByLabel('Message id').press('Enter');
     await page.getByRole('alert').filter({ hasText: 'No message with id' }).waitFor();
+  });
+
+  it('a rejected message: its dead letter shows reason and detail, the lookup says for whom it is dead-lettered', async () => {
+    const [low] = (await seed.call('GET', '/v1/agents/dexter/messages?priority=low&count=1')).items;
+    await seed.call('POST', `/v1/messages/${low.id}/nack`, {
+      agentId: 'dexter',
+      requeue: false,
+      reason: 'cannot parse the chatter',
+    });
+    await page.goto(`${app.url}/dashboard/#/agents/dexter`);
+    await page.getByRole('heading', { name: 'Agent dexter', level: 1 }).waitFor();
+    const deadRow = page
+      .getByRole('table', { name: /Dead letters of dexter/ })
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: low.id }) });
+    await deadRow.waitFor();
+    // Message, from, reason, detail, deliveries (a peek delivers nothing).
+    expect((await deadRow.locator('th, td').allInnerTexts()).slice(0, 5)).toEqual([
+      low.id,
+      'nova',
+      'rejected',
+      'cannot parse the chatter',
+      '0',
+    ]);
+    await screenshot('09-agent-dexter-rejected');
+
+    await page.getByRole('link', { name: 'Message lookup' }).click();
+    await page.getByLabel('Message id').fill(low.id);
+    await page.getByLabel('Message id').press('Enter');
+    await page.getByRole('heading', { name: `Message ${low.id}` }).waitFor();
+    const detail = (label: string) =>
+      page
+        .locator('.details div')
+        .filter({ has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) })
+        .locator('dd')
+        .innerText();
+    expect(await detail('Dead-lettered for')).toBe('dexter');
+    expect(await detail('Pending for')).toBe('nobody');
+    expect(await detail('Acknowledged by')).toBe('nobody');
+    await screenshot('10-message-lookup-dead-lettered');
+  });
+
+  it('sent the token only in the Authorization header: never in a URL, never with a cookie', () => {
+    const api = requests.filter((request) => new URL(request.url).pathname.startsWith('/v1/'));
+    expect(api.length).toBeGreaterThan(10);
+    expect(
+      requests.filter((request) => request.url.includes(ADMIN_TOKEN) || request.url.includes(agentToken)),
+    ).toEqual([]);
+    expect(requests.filter((request) => request.cookie)).toEqual([]);
+    // After signing in, every API request carries the admin token as its bearer token.
+    const signedIn = api.slice(api.findIndex((request) => request.authorization === `Bearer ${ADMIN_TOKEN}`));
+    expect(signedIn.filter((request) => request.authorization !== `Bearer ${ADMIN_TOKEN}`)).toEqual([]);
   });
 
   it('logged no console error besides the expected 401', () => {

@@ -1,10 +1,11 @@
 import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
 import { BrainClient, startBrain, TestBrain } from './brain-client';
+import { SseReader } from './sse-reader';
 
 type Message = { id: string; deliverAt: string | null };
 const ids = (response: { body: { items: Message[] } }) => response.body.items.map((m) => m.id);
 
-/** The contract's `delayMs`: invisible to peeks, leases and long polls until due; GET shows it with deliverAt. */
+/** The contract's `delayMs`: invisible to peeks, leases, long polls and event streams until due; GET shows it. */
 describe('delayed delivery (e2e)', () => {
   let brain: TestBrain;
   let client: BrainClient;
@@ -111,5 +112,60 @@ describe('delayed delivery (e2e)', () => {
     expect(plain.body.deliverAt).toBeNull();
     expect(ids(await peek('dexter'))).toEqual([plain.body.id]);
     await client.post(`/v1/messages/${plain.body.id}/ack`, token.dexter, {});
+  });
+
+  it('is not pushed on an event stream, peek or lease, before it is due; pushed once due', async () => {
+    const peekStream = await SseReader.open(client, '/v1/agents/dexter/events', token.dexter);
+    const leaseStream = await SseReader.open(client, '/v1/agents/dexter/events?consumer=s1', token.dexter);
+    try {
+      const sent = await client.post('/v1/messages', token.nova, {
+        targetAgent: 'dexter',
+        context: { pushed: 'later' },
+        delayMs: 1000,
+      });
+      expect(sent.status).toBe(201);
+      const id = sent.body.id as string;
+      const dueAt = Date.parse(sent.body.deliverAt as string);
+      // A plain message published after it arrives first: the streams are live, the delayed one is held back.
+      const plain = await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', context: {} });
+      await peekStream.waitForMessage(plain.body.id as string);
+      await leaseStream.waitForMessage(plain.body.id as string);
+      expect(Date.now()).toBeLessThan(dueAt);
+      for (const stream of [peekStream, leaseStream])
+        expect(stream.messages.map((event) => event.id)).not.toContain(id);
+
+      const [peeked, leased] = await Promise.all([
+        peekStream.waitForMessage(id),
+        leaseStream.waitForMessage(id),
+      ]);
+      for (const event of [peeked, leased]) {
+        expect(event.at).toBeGreaterThanOrEqual(dueAt);
+        expect(event.data).toMatchObject({ id, deliverAt: sent.body.deliverAt });
+      }
+      expect(leased.data.deliveryCount).toBe(1);
+      await client.post('/v1/agents/dexter/acks', token.dexter, { ids: [id, plain.body.id] });
+    } finally {
+      peekStream.close();
+      leaseStream.close();
+    }
+  });
+
+  it('accepts the bounds of delayMs: 0 (due at once) and 86400000 (a day)', async () => {
+    const now = await client.post('/v1/messages', token.nova, {
+      targetAgent: 'kai',
+      context: {},
+      delayMs: 0,
+    });
+    expect(now.status).toBe(201);
+    expect(ids(await peek('kai'))).toEqual([now.body.id]);
+    const day = await client.post('/v1/broadcasts', token.nova, { context: {}, delayMs: 86_400_000 });
+    expect(day.status).toBe(201);
+    expect(Date.parse(day.body.deliverAt as string) - Date.parse(day.body.timestamp as string)).toBe(
+      86_400_000,
+    );
+    expect(ids(await peek('kai'))).toEqual([now.body.id]);
+    const shown = await client.get(`/v1/messages/${day.body.id}`, ADMIN_TOKEN);
+    expect(shown.body).toMatchObject({ id: day.body.id, status: { pendingFor: [], acknowledged: false } });
+    await client.post(`/v1/messages/${now.body.id}/ack`, token.kai, {});
   });
 });

@@ -1,5 +1,5 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are parsed YAML of any shape; the tests assert it. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getMetadataStorage } from 'class-validator';
 import { parseAllDocuments } from 'yaml';
@@ -195,6 +195,58 @@ describe('deploy/ package', () => {
       const config = toBrainConfig(validateEnvironment({ ...configMap.data, ...secret.stringData }));
       expect(config.env).toBe('production');
       expect(config.auth.enabled).toBe(true);
+    });
+  });
+
+  describe('README "Deploying"', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = /^## Deploying\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+
+    it('names files that exist: compose for one machine, the manifests, the dashboard and the alerts', () => {
+      expect(section).not.toBe('');
+      for (const file of [
+        'docker-compose.yml',
+        'deploy/k8s/',
+        'deploy/grafana/brain.json',
+        'deploy/prometheus/alerts.yml',
+        'test/e2e/deploy.spec.ts',
+      ]) {
+        expect([file, section.includes(`\`${file}\``)]).toEqual([file, true]);
+        expect([file, existsSync(join(ROOT, file))]).toEqual([file, true]);
+      }
+      expect(section).toContain('docker compose up');
+      expect(section).toContain('kubectl apply -k deploy/k8s');
+    });
+
+    it("states the manifests' numbers: replicas, probes, termination, drain, request timeout, HPA range, secrets", () => {
+      const hpa = find('HorizontalPodAutoscaler').spec;
+      const config = configMap.data;
+      expect(section).toContain(`Deployment (${deployment.spec.replicas} replicas;`);
+      expect(section).toContain(`startup probe on \`${container.startupProbe.httpGet.path}\``);
+      expect(section).toContain(`liveness \`${container.livenessProbe.httpGet.path}\``);
+      expect(section).toContain(`readiness \`${container.readinessProbe.httpGet.path}\``);
+      expect(section).toContain(
+        `${deployment.spec.template.spec.terminationGracePeriodSeconds} s to terminate`,
+      );
+      expect(section).toContain(
+        `\`BRAIN_SHUTDOWN_DRAIN_MS\` ${Number(config.BRAIN_SHUTDOWN_DRAIN_MS) / 1000} s`,
+      );
+      expect(section).toContain(
+        `${Number(config.BRAIN_REQUEST_TIMEOUT_MS) / 1000} s \`BRAIN_REQUEST_TIMEOUT_MS\``,
+      );
+      expect(section).toContain(`${hpa.minReplicas}–${hpa.maxReplicas} replicas`);
+      for (const key of Object.keys(secret.stringData)) expect(section).toContain(`\`${key}\``);
+      expect(section).toContain(`\`${secret.metadata.name}\``);
+      // Each alert's subject is named under "What to watch".
+      for (const subject of [
+        'archive lag',
+        'dead-lettered',
+        '5xx',
+        'not ready',
+        'Redis memory',
+        'event-loop lag',
+      ])
+        expect([subject, section.includes(subject)]).toEqual([subject, true]);
     });
   });
 

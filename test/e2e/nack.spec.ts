@@ -229,6 +229,22 @@ describe('nack: reject, retry later (e2e)', () => {
     await client.post(`/v1/messages/${id}/ack`, token.dexter, {});
   });
 
+  it('accepts the bounds: a reason of 500 characters, delayMs 0 (at once) and 3600000 (an hour)', async () => {
+    const id = await send('kai');
+    await lease('kai');
+    const longest = 'r'.repeat(500);
+    expect((await nack(id, 'kai', { reason: longest, delayMs: 0 })).body.outcome).toBe('requeued');
+    expect(ids(await lease('kai', 'w2'))).toEqual([id]);
+    expect((await nack(id, 'kai', { consumer: 'w2', delayMs: 3_600_000 })).status).toBe(200);
+    expect(ids(await lease('kai', 'w3'))).toEqual([]);
+    const rejected = await send('kai');
+    expect((await nack(rejected, 'kai', { requeue: false, reason: longest })).status).toBe(200);
+    expect((await deadLetters('kai')).find((letter) => letter.id === rejected)).toEqual(
+      expect.objectContaining({ detail: longest }),
+    );
+    await client.post('/v1/agents/kai/acks', token.kai, { ids: [id, rejected] });
+  });
+
   it('times nacks in brain_contextsync_latency_seconds{operation="nack"}', async () => {
     const body = (await client.get('/metrics')).body as string;
     const line = body

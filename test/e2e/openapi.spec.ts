@@ -191,6 +191,59 @@ describe('OpenAPI document (e2e)', () => {
     );
   });
 
+  it("documents v1.1's fields: publishing options, routing, nack, lease, dead letters, status, discovery", () => {
+    const op = (key: string) => operations().find((candidate) => candidate.key === key)!.operation;
+    const schemaOf = (node: Json): Json => (node.$ref ? (resolve(document, node.$ref) as Json) : node);
+    const requestOf = (key: string) => schemaOf(op(key).requestBody.content['application/json'].schema);
+    const answerOf = (key: string, status: string) =>
+      schemaOf(op(key).responses[status].content['application/json'].schema);
+    const bounds = (property: Json) => [property.type, property.minimum, property.maximum];
+
+    const send = requestOf('post /v1/messages').properties;
+    const broadcast = requestOf('post /v1/broadcasts').properties;
+    for (const fields of [send, broadcast]) {
+      expect(fields.inReplyTo).toMatchObject({ type: 'string', format: 'uuid' });
+      expect(bounds(fields.ttlSeconds)).toEqual(['integer', 1, undefined]); // the ceiling is a setting
+      expect(fields.ttlSeconds.description).toMatch(/BRAIN_RETENTION_HOURS/);
+      expect(bounds(fields.delayMs)).toEqual(['integer', 0, 86_400_000]);
+    }
+    expect(schemaOf(send.routing.allOf?.[0] ?? send.routing).properties.capability.type).toBe('string');
+    expect(broadcast.routing).toBeUndefined();
+
+    const nack = requestOf('post /v1/messages/{messageId}/nack').properties;
+    expect(nack.reason.maxLength).toBe(500);
+    expect(nack.requeue).toMatchObject({ type: 'boolean', default: true });
+    expect(bounds(nack.delayMs)).toEqual(['integer', 0, 3_600_000]);
+    expect(answerOf('post /v1/messages/{messageId}/nack', '200').properties.outcome.enum).toEqual([
+      'requeued',
+      'dead_lettered',
+    ]);
+    const lease = requestOf('post /v1/messages/{messageId}/lease');
+    expect(lease.required).toEqual(expect.arrayContaining(['consumer', 'extendMs']));
+    expect(bounds(lease.properties.extendMs)).toEqual(['integer', 1, 3_600_000]);
+    expect(Object.keys(answerOf('post /v1/messages/{messageId}/lease', '200').properties).sort()).toEqual([
+      'consumer',
+      'id',
+      'leasedUntil',
+    ]);
+    for (const key of ['post /v1/messages/{messageId}/nack', 'post /v1/messages/{messageId}/lease'])
+      expect(Object.keys(op(key).responses)).toEqual(expect.arrayContaining(['200', '400', '404', '409']));
+
+    const deadLetters = answerOf('get /v1/agents/{id}/dead-letters', '200');
+    const deadLetter = schemaOf(deadLetters.properties.items.items).properties;
+    expect(Object.keys(deadLetter)).toEqual(
+      expect.arrayContaining(['reason', 'detail', 'deadAt', 'deliveryCount']),
+    );
+    expect(deadLetter.reason.enum).toEqual(['max_deliveries', 'rejected']);
+    const status = schemaOf(answerOf('get /v1/messages/{messageId}', '200').properties.status).properties;
+    expect(Object.keys(status).sort()).toEqual(
+      ['acknowledged', 'acknowledgedBy', 'deadLetteredFor', 'expired', 'pendingFor'].sort(),
+    );
+    expect((op('get /v1/agents').parameters as Json[]).map((parameter) => parameter.name)).toContain(
+      'capability',
+    );
+  });
+
   it('passes Redocly lint (recommended-strict) with no problem at all', () => {
     const { problems, report } = lintOpenApi(document);
     expect(report).toBe('');

@@ -249,6 +249,19 @@ describe('message TTL and lease extension (e2e)', () => {
       }
     });
 
+    it('accepts the bounds of extendMs: 1 and 3600000 (an hour)', async () => {
+      const sent = await client.post('/v1/messages', token.nova, { targetAgent: 'kai', context: {} });
+      const id = sent.body.id as string;
+      expect(ids(await lease('kai', 'h1'))).toEqual([id]);
+      const before = Date.now();
+      const hour = await extend(id, 'kai', { consumer: 'h1', extendMs: 3_600_000 });
+      expect(hour.status).toBe(200);
+      expect(Date.parse(hour.body.leasedUntil)).toBeGreaterThanOrEqual(before + 3_600_000);
+      expect(Date.parse(hour.body.leasedUntil)).toBeLessThanOrEqual(Date.now() + 3_600_000);
+      expect((await extend(id, 'kai', { consumer: 'h1', extendMs: 1 })).status).toBe(200);
+      await client.post(`/v1/messages/${id}/ack`, token.kai, {});
+    });
+
     it('extends a broadcast lease per member', async () => {
       const sent = await client.post('/v1/broadcasts', token.nova, { context: { all: 1 } });
       const id = sent.body.id as string;

@@ -3,6 +3,7 @@ import { ContextMessage } from '../../src/context-sync/context-message';
 import { ContextSyncService } from '../../src/context-sync/context-sync.service';
 import { MemoryService } from '../../src/memory/memory.service';
 import { BrainClient, startBrain, TestBrain } from '../e2e/brain-client';
+import { sample } from '../support/prometheus-text';
 import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
 
 /**
@@ -304,6 +305,7 @@ describe('the design note, run as written', () => {
 
         // Should still retrieve message from Redis
         const history = await newBrainAI.getAgentHistory('dexter');
+        expect(Array.isArray(history)).toBe(true);
         expect(history).toContainEqual(
           expect.objectContaining({
             agentId: 'dexter',
@@ -334,6 +336,43 @@ describe('the design note, run as written', () => {
       expect(pending.map((m) => m.id)).toEqual([high.id]);
     });
 
+    it('3. Dead Letter Queue', async () => {
+      const failed = await brainAI.shareContext({
+        sourceAgent: 'dexter',
+        targetAgent: 'nova',
+        context: { type: 'sales_data', revenue: 'n/a' },
+      });
+      const messageId = failed.id;
+      const reason = 'revenue is not a number';
+
+      // Messages that fail processing move to DLQ
+      // (the note's `moveToDeadLetter(messageId, reason)` names no recipient; Brain's takes the agent whose copy dies)
+      const moved = await contextSync.moveToDeadLetter(messageId, 'nova', reason);
+
+      expect(moved).toEqual({ id: messageId, agentId: 'nova', outcome: 'dead_lettered' });
+      expect(await contextSync.getPendingMessages('nova', 10)).toEqual([]);
+      expect(await contextSync.listDeadLetters('nova')).toEqual([
+        expect.objectContaining({ id: messageId, reason: 'rejected', detail: reason, deliveryCount: 0 }),
+      ]);
+      expect((await contextSync.getMessage(messageId)).status).toMatchObject({ deadLetteredFor: ['nova'] });
+
+      // The same call on the BrainAI facade, for a broadcast: only that recipient's copy dies.
+      const alert = await brainAI.broadcast('omni', { alert: 'malformed' }, 'high');
+      expect(await brainAI.moveToDeadLetter(alert.id, 'cassie', 'cannot parse')).toEqual({
+        id: alert.id,
+        agentId: 'cassie',
+        outcome: 'dead_lettered',
+      });
+      expect((await contextSync.getMessage(alert.id)).status).toMatchObject({
+        deadLetteredFor: ['cassie'],
+        pendingFor: ['dexter', 'nova'],
+      });
+      // Acknowledging a dead letter resolves it (and leaves nothing for the next test).
+      await contextSync.acknowledge(messageId, 'nova');
+      await contextSync.acknowledge(alert.id, 'cassie');
+      expect(await contextSync.listDeadLetters('nova')).toEqual([]);
+    });
+
     it('4. Message Routing', async () => {
       // Route messages based on content type
       const message = await contextSync.shareWithRouting({
@@ -344,6 +383,37 @@ describe('the design note, run as written', () => {
 
       expect(message).toMatchObject({ toAgent: 'nova', routedBy: 'capability:analysis' });
       expect((await contextSync.getPendingMessages('nova', 10)).map((m) => m.id)).toEqual([message.id]);
+
+      // The contract's spelling, on the BrainAI facade: `routing: { capability }` ...
+      const routed = await brainAI.shareWithRouting({
+        sourceAgent: 'omni',
+        context: { type: 'sales_data' },
+        routing: { capability: 'analysis' },
+      });
+      expect(routed).toMatchObject({ fromAgent: 'omni', toAgent: 'nova', routedBy: 'capability:analysis' });
+      // ... and never the sender: Nova is the only analyst, so her own request finds nobody.
+      await expect(
+        brainAI.shareWithRouting({ sourceAgent: 'nova', context: {}, routing: { capability: 'analysis' } }),
+      ).rejects.toThrow("no registered agent offers capability 'analysis'");
+    });
+
+    it('5. Metrics & Monitoring', async () => {
+      await brainAI.shareContext({ sourceAgent: 'dexter', targetAgent: 'nova', context: {} });
+
+      // Prometheus metrics
+      //   brain_contextsync_messages_total{agent="dexter",status="pending"}
+      //   brain_contextsync_latency_seconds{operation="share",p95="0.005"}
+      // Brain's names are the note's; a quantile is PromQL over the histogram, and what is pending for an agent is
+      // the gauge brain_contextsync_pending{agent} (a status of a message, not an event to count).
+      const metrics = await (await fetch(`${client.url}/metrics`)).text();
+      expect(
+        sample(metrics, 'brain_contextsync_messages_total{agent="dexter",status="published"}'),
+      ).toBeGreaterThan(0);
+      expect(metrics).toContain('# TYPE brain_contextsync_latency_seconds histogram');
+      expect(sample(metrics, 'brain_contextsync_latency_seconds_count{operation="share"}')).toBeGreaterThan(
+        0,
+      );
+      expect(sample(metrics, 'brain_contextsync_pending{agent="nova"}')).toBeGreaterThanOrEqual(0);
     });
   });
 
@@ -353,5 +423,16 @@ describe('the design note, run as written', () => {
     expect(await contextSync.getPendingMessages('dexter', 1)).toHaveLength(1);
     expect(await contextSync.getPendingMessages('dexter', 2)).toHaveLength(2);
     expect(await contextSync.getPendingMessages('dexter')).toHaveLength(3);
+  });
+
+  // Last: it deletes everything the other tests use.
+  it('Clear all data: clear()', async () => {
+    await brainAI.shareContext({ sourceAgent: 'dexter', targetAgent: 'nova', context: { doomed: true } });
+    expect((await contextSync.getStats()).totalMessages).toBeGreaterThan(0);
+
+    await contextSync.clear();
+
+    const stats = await contextSync.getStats();
+    expect(stats).toMatchObject({ totalMessages: 0, pendingMessages: 0, streamsByAgent: {} });
   });
 });

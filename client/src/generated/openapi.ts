@@ -1180,7 +1180,7 @@ export interface components {
             context: {
                 [key: string]: unknown;
             };
-            /** @description delayed delivery: not pending (nor leased, nor peeked) before timestamp + delayMs (deliverAt) */
+            /** @description delayed delivery: not pending (nor peeked, leased or pushed) before timestamp + delayMs (deliverAt) */
             delayMs?: number;
             /**
              * Format: uuid
@@ -1221,7 +1221,7 @@ export interface components {
             context: {
                 [key: string]: unknown;
             };
-            /** @description delayed delivery: not pending (nor leased, nor peeked) before timestamp + delayMs (deliverAt) */
+            /** @description delayed delivery: not pending (nor peeked, leased or pushed) before timestamp + delayMs (deliverAt) */
             delayMs?: number;
             /**
              * Format: uuid

@@ -47,7 +47,7 @@ export abstract class PublishOptionsRequest {
     minimum: 0,
     maximum: MAX_PUBLISH_DELAY_MS,
     description:
-      'delayed delivery: not pending (nor leased, nor peeked) before timestamp + delayMs (deliverAt)',
+      'delayed delivery: not pending (nor peeked, leased or pushed) before timestamp + delayMs (deliverAt)',
   })
   @IsOptional()
   @IsInt()
