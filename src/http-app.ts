@@ -38,6 +38,9 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
     // Past the longest request line Node accepts (16 KiB headers), so every over-long id reaches its route's pipe,
     // which answers 400 naming the parameter (Fastify's own answer would be a 414 in its own shape).
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // No HEAD twin of every GET: it would run the GET's handler and drop the body, so a HEAD lease would take
+    // messages nobody receives (and a HEAD stream or poll would hold a waiter). HEAD is a 404 like PUT.
+    exposeHeadRoutes: false,
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const routing = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       const body = routing

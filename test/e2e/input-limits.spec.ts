@@ -364,6 +364,29 @@ describe('input limits (e2e): JSON fidelity, depth, text, content types, path le
     });
   });
 
+  describe('methods the contract does not list', () => {
+    it('answers HEAD with 404 and runs no GET behind it: a HEAD lease, poll or stream takes nothing', async () => {
+      const sent = await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', context: {} });
+      const head = (path: string) =>
+        fetch(`${client.url}${path}`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${token.dexter}` },
+          signal: AbortSignal.timeout(5000),
+        });
+      for (const path of [
+        '/v1/agents/dexter/messages?consumer=w1',
+        '/v1/agents/dexter/messages?wait=3000',
+        '/v1/agents/dexter/events?consumer=w1',
+        '/v1/agents',
+      ]) {
+        expect({ path, status: (await head(path)).status }).toEqual({ path, status: 404 });
+      }
+      // The message was leased to no one: another consumer gets it, first delivery.
+      const leased = await client.get('/v1/agents/dexter/messages?consumer=w2', token.dexter);
+      expect(leased.body.items).toEqual([expect.objectContaining({ id: sent.body.id, deliveryCount: 1 })]);
+    });
+  });
+
   describe('an empty type is no type', () => {
     it('answers, stores and reads back null for type "" (messages and memories, REST and in-process)', async () => {
       const sent = await client.post('/v1/messages', token.nova, {
