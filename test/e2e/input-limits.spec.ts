@@ -354,6 +354,32 @@ describe('input limits (e2e): JSON fidelity, depth, text, content types, path le
       expectError(await client.request('POST', '/v1/messages', { token: token.nova }), 400);
     });
 
+    it('refuses a body that is not UTF-8 with 400, whatever charset it names, instead of storing U+FFFD', async () => {
+      const latin1 = (text: string) => Uint8Array.from(Buffer.from(text, 'latin1'));
+      for (const type of ['application/json', 'application/json; charset=iso-8859-1']) {
+        for (const [path, body, bearer] of [
+          ['/v1/agents', '{"id":"latin-agent","name":"café"}', ADMIN_TOKEN],
+          ['/v1/messages', '{"targetAgent":"dexter","context":{"k":"café"}}', token.nova],
+          ['/v1/agents/dexter/memories', '{"context":{"café":1}}', token.dexter],
+        ] as const) {
+          const response = await fetch(`${client.url}${path}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${bearer}`, 'content-type': type },
+            body: latin1(body),
+          });
+          expect({ path, type, status: response.status, body: await response.json() }).toEqual({
+            path,
+            type,
+            status: 400,
+            body: { statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/UTF-8/) },
+          });
+        }
+      }
+      expect((await client.get('/v1/agents/latin-agent', ADMIN_TOKEN)).status).toBe(404);
+      expect(await pendingFor('dexter')).toEqual([]);
+      expect((await client.get('/v1/agents/dexter/memories', token.dexter)).body.items).toEqual([]);
+    });
+
     it('accepts application/json with a charset', async () => {
       const response = await client.request('POST', '/v1/messages', {
         token: token.nova,
