@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { HelmetOptions } from 'helmet';
@@ -38,6 +39,9 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
     // Past the longest request line Node accepts (16 KiB headers), so every over-long id reaches its route's pipe,
     // which answers 400 naming the parameter (Fastify's own answer would be a 414 in its own shape).
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // No HEAD twin of every GET: it would run the GET's handler and drop the body, so a HEAD lease would take
+    // messages nobody receives (and a HEAD stream or poll would hold a waiter). HEAD is a 404 like PUT.
+    exposeHeadRoutes: false,
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const routing = error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       const body = routing
@@ -52,7 +56,8 @@ const MAX_PARAM_LENGTH = 16_384;
 
 /**
  * JSON is the only body Brain reads: Nest's form parser is never registered and Fastify's text one is removed, so
- * any other Content-Type with a body is a 415. A POST with neither body nor Content-Type has an empty body.
+ * any other Content-Type with a body is a 415, a body that is not UTF-8 a 400. A POST with neither body nor
+ * Content-Type has an empty body.
  * `constructor` keys are plain data here (context and metadata are opaque), while `__proto__` and nesting deeper
  * than MAX_JSON_DEPTH are refused for every route at once, before validation walks the body.
  */
@@ -60,11 +65,14 @@ function useJsonBodyOnly(app: NestFastifyApplication, bodyLimit: number): void {
   const fastify = app.getHttpAdapter().getInstance();
   const parseJson = fastify.getDefaultJsonParser('ignore', 'ignore');
   app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
-    void parseJson(request, body as unknown as string, (error, json) => {
-      const problem = error ? null : jsonBodyProblem(json);
-      if (error || problem) done(error ?? new InvalidRequestError(problem!), undefined);
-      else done(null, json);
-    });
+    // JSON is UTF-8 (RFC 8259): other bytes would be decoded to U+FFFD and stored changed, whatever charset is named.
+    if (!isUtf8(body)) done(new InvalidRequestError('the body is not valid UTF-8'), undefined);
+    else
+      void parseJson(request, body as unknown as string, (error, json) => {
+        const problem = error ? null : jsonBodyProblem(json);
+        if (error || problem) done(error ?? new InvalidRequestError(problem!), undefined);
+        else done(null, json);
+      });
   });
   fastify.removeContentTypeParser('text/plain');
 }

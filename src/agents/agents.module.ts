@@ -43,6 +43,7 @@ import {
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: AgentThrottlerGuard },
   ],
-  exports: [AgentsService],
+  // AuthFailureLimiter: one per process, so /mcp (its own AuthGuard) sees the addresses /v1 blocked.
+  exports: [AgentsService, AuthFailureLimiter],
 })
 export class AgentsModule {}

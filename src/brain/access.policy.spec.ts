@@ -13,7 +13,10 @@ describe('AccessPolicy', () => {
   const nova: Principal = { kind: 'agent', agentId: 'nova' };
   const registered = new Set(['nova', 'dexter']);
   const isRegistered = jest.fn((agentId: string) => Promise.resolve(registered.has(agentId)));
-  const policy = new AccessPolicy({ isRegistered } as unknown as BrainAI);
+  // nova's current incarnation registered at this instant (an older one may have been deleted).
+  const registeredAt = new Date('2026-01-02T00:00:00.000Z');
+  const getAgent = (agentId: string) => Promise.resolve({ id: agentId, createdAt: registeredAt });
+  const policy = new AccessPolicy({ isRegistered, getAgent } as unknown as BrainAI);
 
   beforeEach(() => isRegistered.mockClear());
 
@@ -108,15 +111,26 @@ describe('AccessPolicy', () => {
   describe('assertCanRead', () => {
     const id = '8ab8a3aa-a900-433d-abcc-4d10b12ae564';
 
-    it('shows a message to its sender, its recipients and the admin', () => {
-      expect(() => policy.assertCanRead(nova, id, 'nova', ['dexter'])).not.toThrow();
-      expect(() => policy.assertCanRead(nova, id, 'dexter', ['orion', 'nova'])).not.toThrow();
-      expect(() => policy.assertCanRead(admin, id, 'dexter', ['orion'])).not.toThrow();
+    const sent = (fromAgent: string, timestamp = '2026-01-02T00:00:00.000Z') => ({ fromAgent, timestamp });
+
+    it('shows a message to its sender, its recipients and the admin', async () => {
+      await expect(policy.assertCanRead(nova, id, sent('nova'), ['dexter'])).resolves.toBeUndefined();
+      await expect(
+        policy.assertCanRead(nova, id, sent('dexter'), ['orion', 'nova']),
+      ).resolves.toBeUndefined();
+      await expect(policy.assertCanRead(admin, id, sent('dexter'), ['orion'])).resolves.toBeUndefined();
     });
 
-    it('answers anyone else as if the message did not exist (404, not 403)', () => {
-      expect(() => policy.assertCanRead(nova, id, 'dexter', ['orion'])).toThrow(MessageNotFoundError);
-      expect(() => policy.assertCanRead(nova, id, 'dexter', ['orion'])).not.toThrow(ForbiddenActionError);
+    it('answers anyone else as if the message did not exist (404, not 403)', async () => {
+      await expect(policy.assertCanRead(nova, id, sent('dexter'), ['orion'])).rejects.toThrow(
+        MessageNotFoundError,
+      );
+    });
+
+    it("hides an earlier incarnation's messages from an agent whose id was registered again, not from the admin", async () => {
+      const before = sent('dexter', '2026-01-01T23:59:59.999Z');
+      await expect(policy.assertCanRead(nova, id, before, ['nova'])).rejects.toThrow(MessageNotFoundError);
+      await expect(policy.assertCanRead(admin, id, before, ['nova'])).resolves.toBeUndefined();
     });
   });
 });

@@ -62,11 +62,20 @@ export class AccessPolicy {
 
   /**
    * A message is visible to its sender, its recipients and the admin. To anyone else it does not exist (404, the
-   * same answer as for an unknown id), so message ids reveal nothing about other agents' traffic.
+   * same answer as for an unknown id), so message ids reveal nothing about other agents' traffic. An agent sees only
+   * the messages of its current incarnation: a deleted id registered again sees none of the old agent's.
    */
-  assertCanRead(caller: Principal, messageId: string, fromAgent: string, recipients: string[]): void {
+  async assertCanRead(
+    caller: Principal,
+    messageId: string,
+    message: { fromAgent: string; timestamp: string },
+    recipients: string[],
+  ): Promise<void> {
     if (caller.kind === 'admin') return;
-    if (caller.agentId === fromAgent || recipients.includes(caller.agentId)) return;
+    if (caller.agentId === message.fromAgent || recipients.includes(caller.agentId)) {
+      const registeredAt = (await this.brain.getAgent(caller.agentId)).createdAt.getTime();
+      if (Date.parse(message.timestamp) >= registeredAt) return;
+    }
     throw new MessageNotFoundError(messageId);
   }
 }

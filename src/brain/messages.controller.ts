@@ -218,7 +218,7 @@ export class MessagesController {
     @Param('messageId', MessageIdPipe) messageId: string,
   ): Promise<MessageWithStatusResponse> {
     const { message, status, recipients } = await this.brain.getMessage(messageId);
-    this.access.assertCanRead(caller, messageId, message.fromAgent, recipients);
+    await this.access.assertCanRead(caller, messageId, message, recipients);
     return toMessageWithStatusResponse(message, status);
   }
 

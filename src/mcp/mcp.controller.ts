@@ -1,22 +1,10 @@
-import {
-  BadRequestException,
-  Controller,
-  Delete,
-  Get,
-  Post,
-  Req,
-  Res,
-  UnauthorizedException,
-} from '@nestjs/common';
+import { BadRequestException, Controller, Delete, Get, Post, Req, Res } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AgentsService } from '../agents/agents.service';
-import { bearerToken } from '../agents/auth/agent-token';
 import { AgentThrottlerGuard } from '../agents/auth/agent-throttler.guard';
-import { BEARER_TOKEN_REQUIRED } from '../agents/auth/auth.guard';
-import { AuthenticatedRequest } from '../agents/auth/principal';
+import { AuthGuard } from '../agents/auth/auth.guard';
 import { ForbiddenActionError } from '../common/errors';
 import { hijackKeepingHeaders } from '../common/hijack';
 import { McpSession, McpSessions, TooManySessionsException } from './mcp-sessions.service';
@@ -32,7 +20,7 @@ const SESSION_HEADER = 'mcp-session-id';
 @Controller('mcp')
 export class McpController {
   constructor(
-    private readonly agents: AgentsService,
+    private readonly auth: AuthGuard,
     private readonly sessions: McpSessions,
     private readonly throttler: AgentThrottlerGuard,
   ) {}
@@ -78,22 +66,18 @@ export class McpController {
   }
 
   /**
-   * The agent the token names; the admin token is refused here, as a session acts as one agent. Each request
-   * counts against the agent's BRAIN_RATE_LIMIT_PER_MINUTE like a REST one (the same guard, the same counter):
-   * the global guards skipped it, as /mcp has no principal until here.
+   * The agent the token names; the admin token is refused here, as a session acts as one agent. The same guards as
+   * REST's check the token (a failure counts against the client address's BRAIN_AUTH_FAILURES_PER_MINUTE, a blocked
+   * address is refused) and count the request against the agent's BRAIN_RATE_LIMIT_PER_MINUTE (the same counter):
+   * the global guards skipped it, as /mcp is not a /v1 route.
    */
   private async authenticate(request: FastifyRequest, reply: FastifyReply): Promise<string> {
-    const principal = await this.agents.authenticate(bearerToken(request.headers.authorization));
-    if (!principal) {
-      void reply.header('WWW-Authenticate', 'Bearer realm="brain"');
-      throw new UnauthorizedException(BEARER_TOKEN_REQUIRED);
-    }
+    const principal = await this.auth.identify(request, reply);
     if (principal.kind !== 'agent') {
       throw new ForbiddenActionError(
         "the admin token cannot open MCP sessions: an MCP session is one agent, use that agent's token",
       );
     }
-    (request as FastifyRequest & AuthenticatedRequest).principal = principal;
     await this.throttler.canActivate(
       // The handler is only a key for @SkipThrottle-style metadata, never called.
       // eslint-disable-next-line @typescript-eslint/unbound-method

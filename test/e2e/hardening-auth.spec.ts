@@ -91,6 +91,21 @@ describe('failed authentication is rate limited per client address (e2e)', () =>
     expect((await fromAddress(url, '127.0.0.4', '/v1/agents', 'nova.wrong')).status).toBe(401);
   });
 
+  it('counts failures on /mcp as on /v1, and refuses /mcp to a blocked address', async () => {
+    const nova = await brain.client.register(ADMIN_TOKEN, 'mcp-nova');
+    const url = brain.client.url;
+    for (let i = 0; i < 5; i += 1)
+      expect((await fromAddress(url, '127.0.0.6', '/mcp', 'garbage')).status).toBe(401);
+    const limited = await fromAddress(url, '127.0.0.6', '/mcp', 'garbage');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await fromAddress(url, '127.0.0.6', '/v1/agents', nova)).status).toBe(429);
+    // An address blocked by its /v1 failures may not go on guessing on /mcp either.
+    for (let i = 0; i < 6; i += 1) await fromAddress(url, '127.0.0.7', '/v1/agents', 'garbage');
+    expect((await fromAddress(url, '127.0.0.7', '/mcp', 'garbage')).status).toBe(429);
+    expect((await fromAddress(url, '127.0.0.8', '/mcp', 'garbage')).status).toBe(401);
+  });
+
   it('does not count successful requests', async () => {
     const kai = await brain.client.register(ADMIN_TOKEN, 'kai');
     for (let i = 0; i < 12; i += 1)

@@ -354,6 +354,32 @@ describe('input limits (e2e): JSON fidelity, depth, text, content types, path le
       expectError(await client.request('POST', '/v1/messages', { token: token.nova }), 400);
     });
 
+    it('refuses a body that is not UTF-8 with 400, whatever charset it names, instead of storing U+FFFD', async () => {
+      const latin1 = (text: string) => Uint8Array.from(Buffer.from(text, 'latin1'));
+      for (const type of ['application/json', 'application/json; charset=iso-8859-1']) {
+        for (const [path, body, bearer] of [
+          ['/v1/agents', '{"id":"latin-agent","name":"café"}', ADMIN_TOKEN],
+          ['/v1/messages', '{"targetAgent":"dexter","context":{"k":"café"}}', token.nova],
+          ['/v1/agents/dexter/memories', '{"context":{"café":1}}', token.dexter],
+        ] as const) {
+          const response = await fetch(`${client.url}${path}`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${bearer}`, 'content-type': type },
+            body: latin1(body),
+          });
+          expect({ path, type, status: response.status, body: await response.json() }).toEqual({
+            path,
+            type,
+            status: 400,
+            body: { statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/UTF-8/) },
+          });
+        }
+      }
+      expect((await client.get('/v1/agents/latin-agent', ADMIN_TOKEN)).status).toBe(404);
+      expect(await pendingFor('dexter')).toEqual([]);
+      expect((await client.get('/v1/agents/dexter/memories', token.dexter)).body.items).toEqual([]);
+    });
+
     it('accepts application/json with a charset', async () => {
       const response = await client.request('POST', '/v1/messages', {
         token: token.nova,
@@ -361,6 +387,29 @@ describe('input limits (e2e): JSON fidelity, depth, text, content types, path le
         headers: { 'content-type': 'application/json; charset=utf-8' },
       });
       expect(response.status).toBe(201);
+    });
+  });
+
+  describe('methods the contract does not list', () => {
+    it('answers HEAD with 404 and runs no GET behind it: a HEAD lease, poll or stream takes nothing', async () => {
+      const sent = await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', context: {} });
+      const head = (path: string) =>
+        fetch(`${client.url}${path}`, {
+          method: 'HEAD',
+          headers: { authorization: `Bearer ${token.dexter}` },
+          signal: AbortSignal.timeout(5000),
+        });
+      for (const path of [
+        '/v1/agents/dexter/messages?consumer=w1',
+        '/v1/agents/dexter/messages?wait=3000',
+        '/v1/agents/dexter/events?consumer=w1',
+        '/v1/agents',
+      ]) {
+        expect({ path, status: (await head(path)).status }).toEqual({ path, status: 404 });
+      }
+      // The message was leased to no one: another consumer gets it, first delivery.
+      const leased = await client.get('/v1/agents/dexter/messages?consumer=w2', token.dexter);
+      expect(leased.body.items).toEqual([expect.objectContaining({ id: sent.body.id, deliveryCount: 1 })]);
     });
   });
 

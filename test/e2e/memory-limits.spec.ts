@@ -165,6 +165,34 @@ describe('memory limits and correctness (e2e)', () => {
     expect(adminView.body.items).toHaveLength(5);
   });
 
+  it("does not show a deleted agent's id, registered again, the old agent's messages by their ids", async () => {
+    const oldToken = await client.register(ADMIN_TOKEN, 'ione');
+    const sent = await client.post('/v1/messages', oldToken, { targetAgent: 'kai', context: { s: 1 } });
+    const received = await client.post('/v1/messages', token.kai, {
+      targetAgent: 'ione',
+      context: { secret: 2 },
+      type: 'private_deal',
+    });
+    expect([sent.status, received.status]).toEqual([201, 201]);
+    expect((await client.get(`/v1/messages/${received.body.id}`, oldToken)).status).toBe(200);
+
+    expect((await client.delete('/v1/agents/ione', ADMIN_TOKEN)).status).toBe(204);
+    const newToken = await client.register(ADMIN_TOKEN, 'ione');
+    for (const id of [sent.body.id, received.body.id]) {
+      const read = await client.get(`/v1/messages/${id}`, newToken);
+      expect({ status: read.status, body: read.body }).toEqual({
+        status: 404,
+        body: { statusCode: 404, error: 'Not Found', message: `message '${id}' was not found` },
+      });
+      // Its other party and the admin still see it.
+      expect((await client.get(`/v1/messages/${id}`, token.kai)).status).toBe(200);
+      expect((await client.get(`/v1/messages/${id}`, ADMIN_TOKEN)).status).toBe(200);
+    }
+    // What reaches the new agent is its own.
+    const fresh = await client.post('/v1/messages', token.kai, { targetAgent: 'ione', context: { s: 3 } });
+    expect((await client.get(`/v1/messages/${fresh.body.id}`, newToken)).status).toBe(200);
+  });
+
   it('keeps what 40 distinct queries over 2 MB of memories add to the Redis cache small', async () => {
     for (let i = 0; i < 40; i++) {
       const stored = await client.post('/v1/agents/dexter/memories', token.dexter, {

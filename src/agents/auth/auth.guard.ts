@@ -13,7 +13,7 @@ import { ThrottlerException } from '@nestjs/throttler';
 import { AgentsService } from '../agents.service';
 import { AuthFailureLimiter } from './auth-failure-limiter';
 import { bearerToken } from './agent-token';
-import { AuthenticatedRequest } from './principal';
+import { AuthenticatedRequest, Principal } from './principal';
 import { RATE_LIMIT_WINDOW_MS } from './redis-throttler.storage';
 
 /** The 401 answer's message, on every route that needs a token (REST and /mcp). */
@@ -54,7 +54,15 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest & AuthenticatedRequest>();
     if (!isProtectedRoute(request.routeOptions?.url)) return true;
-    const reply = http.getResponse<FastifyReply>();
+    await this.identify(request, http.getResponse<FastifyReply>());
+    return true;
+  }
+
+  /**
+   * Sets `request.principal` (and the rate limit's count) from the bearer token, or throws 401, or 429 for an
+   * address with too many failed authentications. Also /mcp's check, so guesses there count and are refused alike.
+   */
+  async identify(request: FastifyRequest & AuthenticatedRequest, reply: FastifyReply): Promise<Principal> {
     const blockedFor = this.failures.blockedFor(request.ip);
     if (blockedFor > 0) throw this.tooManyFailures(reply, blockedFor);
     // The rate limit's count rides along in the token check's script (AgentThrottlerGuard then reads it).
@@ -71,7 +79,7 @@ export class AuthGuard implements CanActivate, OnApplicationBootstrap {
     }
     request.principal = authenticated.principal;
     request.rateLimitCount = authenticated.counted;
-    return true;
+    return authenticated.principal;
   }
 
   private tooManyFailures(reply: FastifyReply, seconds: number): ThrottlerException {
