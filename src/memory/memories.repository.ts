@@ -45,16 +45,18 @@ export class MemoriesRepository {
 
   /** Returns the record as stored, exactly as a later read returns it. */
   async insert(memory: NewMemory): Promise<MemoryRecord> {
+    const context = storableJson(memory.context);
     const rows: RecordRow[] = await postgres(
       this.memories.query(
-        `INSERT INTO memories (id, agent_id, type, context, tags, visibility, created_at, expires_at)
-         VALUES ($1, $2, $3, $4::jsonb, $5::text[], $6, $7, $8)
+        `INSERT INTO memories (id, agent_id, type, context, context_text, tags, visibility, created_at, expires_at)
+         VALUES ($1, $2, $3, $4::jsonb, $5, $6::text[], $7, $8, $9)
          RETURNING ${MEMORY_COLUMNS}`,
         [
           memory.id,
           memory.agentId,
           memory.type === null ? null : storableText(memory.type),
-          storableJson(memory.context),
+          context.json,
+          context.exact,
           memory.tags.map(storableText),
           memory.visibility,
           memory.createdAt,

@@ -7,7 +7,7 @@ import { MessageEntity } from './entities/message.entity';
 import { MemoryReads } from './memory-reads';
 import { postgres } from './postgres';
 import { MESSAGE_COLUMNS, NEWEST_FIRST, RecordRow, SqlParams } from './record-rows';
-import { storableJson, storableText } from './storable';
+import { storableJson, storableText, storedJson } from './storable';
 
 /** The `messages` and `message_acks` tables: SQL only. */
 @Injectable()
@@ -18,18 +18,19 @@ export class MessagesRepository {
   ) {}
 
   /**
-   * One INSERT for the whole batch (arrays unnested: 10 parameters whatever the batch size); ids already stored,
+   * One INSERT for the whole batch (arrays unnested: 11 parameters whatever the batch size); ids already stored,
    * or repeated within the batch, are skipped. Returns the rows actually inserted.
    */
   async insertBatch(unordered: ArchivedMessage[]): Promise<number> {
     const batch = inKeyOrder(unordered, (m) => m.id);
+    const payloads = batch.map((m) => storableJson(m.payload));
     const rows = await postgres(
       this.messages.query(
         `WITH inserted AS (
            INSERT INTO messages (id, from_agent, to_agent, priority, type, payload, created_at, seq, in_reply_to,
-                                 routed_by)
+                                 routed_by, payload_text)
            SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::jsonb[],
-                                $7::timestamptz[], $8::bigint[], $9::uuid[], $10::varchar[])
+                                $7::timestamptz[], $8::bigint[], $9::uuid[], $10::varchar[], $11::text[])
            ON CONFLICT (id) DO NOTHING
            RETURNING 1)
          SELECT count(*)::int AS count FROM inserted`,
@@ -39,11 +40,12 @@ export class MessagesRepository {
           batch.map((m) => m.toAgent),
           batch.map((m) => m.priority),
           batch.map((m) => (m.type === null ? null : storableText(m.type))),
-          batch.map((m) => storableJson(m.payload)),
+          payloads.map((payload) => payload.json),
           batch.map((m) => m.createdAt.toISOString()),
           batch.map((m) => streamSeq(m.streamId)),
           batch.map((m) => m.inReplyTo ?? null),
           batch.map((m) => m.routedBy ?? null),
+          payloads.map((payload) => payload.exact),
         ],
       ),
     );
@@ -74,7 +76,8 @@ export class MessagesRepository {
   async findById(id: string): Promise<ArchivedMessage | null> {
     const entity = await postgres(this.messages.findOneBy({ id }));
     if (!entity) return null;
-    const { fromAgent, toAgent, priority, type, payload, createdAt, inReplyTo, routedBy } = entity;
+    const { fromAgent, toAgent, priority, type, createdAt, inReplyTo, routedBy } = entity;
+    const payload = storedJson(entity.payload, entity.payloadText);
     return { id, fromAgent, toAgent, priority, type, payload, createdAt, inReplyTo, routedBy };
   }
 

@@ -1,17 +1,22 @@
 import { encodeCursor, Position } from './cursor';
 import { MemoryRecord, Page, Visibility } from './memory-record';
+import { storedJson } from './storable';
 
 /**
  * The one row shape that memories and messages are both read into, so that history can UNION them and every list
  * maps rows the same way. A message is authored by its sender: agent_id = from_agent.
+ * A context or payload with an exact JSON text (storable.ts: jsonb could not hold it) comes as that text alone, and
+ * `bytes` is its size: the JSON a page sends.
  */
-export const MEMORY_COLUMNS = `id, agent_id, 'context'::text AS kind, type, context, tags, visibility::text AS visibility,
-  created_at, expires_at, NULL::varchar AS from_agent, NULL::varchar AS to_agent, seq, context_bytes AS bytes,
-  NULL::uuid AS in_reply_to`;
+export const MEMORY_COLUMNS = `id, agent_id, 'context'::text AS kind, type,
+  CASE WHEN context_text IS NULL THEN context END AS context, context_text, tags, visibility::text AS visibility,
+  created_at, expires_at, NULL::varchar AS from_agent, NULL::varchar AS to_agent, seq,
+  coalesce(octet_length(context_text), context_bytes) AS bytes, NULL::uuid AS in_reply_to`;
 
-export const MESSAGE_COLUMNS = `id, from_agent AS agent_id, 'message'::text AS kind, type, payload AS context,
-  '{}'::text[] AS tags, 'shared'::text AS visibility, created_at, NULL::timestamptz AS expires_at, from_agent, to_agent,
-  seq, payload_bytes AS bytes, in_reply_to`;
+export const MESSAGE_COLUMNS = `id, from_agent AS agent_id, 'message'::text AS kind, type,
+  CASE WHEN payload_text IS NULL THEN payload END AS context, payload_text AS context_text, '{}'::text[] AS tags,
+  'shared'::text AS visibility, created_at, NULL::timestamptz AS expires_at, from_agent, to_agent, seq,
+  coalesce(octet_length(payload_text), payload_bytes) AS bytes, in_reply_to`;
 
 const ORDER = 'created_at DESC, seq DESC, id DESC';
 export const NEWEST_FIRST = `ORDER BY ${ORDER}`;
@@ -29,7 +34,9 @@ export interface RecordRow {
   agent_id: string;
   kind: 'context' | 'message';
   type: string | null;
-  context: Record<string, unknown>;
+  /** Null when `context_text` holds the exact JSON instead. */
+  context: Record<string, unknown> | null;
+  context_text: string | null;
   tags: string[];
   visibility: Visibility;
   created_at: Date;
@@ -50,7 +57,7 @@ export function toMemoryRecord(row: RecordRow): MemoryRecord {
     agentId: row.agent_id,
     kind: row.kind,
     type: row.type,
-    context: row.context,
+    context: storedJson(row.context, row.context_text),
     tags: row.tags,
     visibility: row.visibility,
     createdAt: row.created_at.toISOString(),
@@ -108,7 +115,8 @@ export function toRecordPage(rows: RecordRow[], limit: number, maxBytes: number)
   for (const row of rows.slice(0, limit)) {
     const record = toMemoryRecord(row);
     // The context is not serialised here: its stored JSON text (Postgres adds a space after each ':' and ',') is
-    // never shorter than the JSON sent. The 0 standing in for it counts as the comma between records.
+    // never shorter than the JSON sent, and an exact text is the JSON sent. The 0 standing in for it counts as the
+    // comma between records.
     const size = Buffer.byteLength(JSON.stringify({ ...record, context: 0 })) + row.bytes;
     if (last && bytes + size > maxBytes) break;
     items.push(record);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ContextSyncService } from '../../src/context-sync/context-sync.service';
+import { BrainAI } from '../../src/brain/brain-ai.service';
 import { MemoryService } from '../../src/memory/memory.service';
-import { ADMIN_TOKEN } from '../support/test-environment';
+import { ADMIN_TOKEN, waitFor } from '../support/test-environment';
 import { BrainClient, BrainResponse, startBrain, TestBrain } from './brain-client';
 
 /** Every key of Object.prototype, and a few names that trip object-copying code, at several depths. */
@@ -121,6 +122,91 @@ describe('input limits (e2e): JSON fidelity, depth, text, content types, path le
       expectError(admin, 400, /__proto__/);
       expect(await pendingFor('dexter')).toEqual([]);
       expect((await client.get('/v1/agents/proto-agent', ADMIN_TOKEN)).status).toBe(404);
+    });
+  });
+
+  describe('NUL and lone surrogates in opaque JSON survive Postgres', () => {
+    /** Postgres jsonb can hold none of these; "x\u0000" and "x\ud800" are two keys, not one. */
+    const unstorable = (): Record<string, unknown> => ({
+      plain: 'kept',
+      'x\u0000': 'nul key',
+      'x\ud800': 'lone surrogate key',
+      lone: 'a\ud800b',
+      nul: 'a\u0000b',
+      nested: { list: ['\udc00', { 'k\u0000': 'z\udbff' }, 1], pair: '😀' },
+    });
+    /** JSON texts, compared exactly (toEqual would not tell a lost key from a kept one in every case). */
+    const json = (value: unknown): string => JSON.stringify(value);
+    const itemWith = (page: { items: { id: string; context: unknown }[] }, id: string) =>
+      json(page.items.find((item) => item.id === id)?.context);
+    const archived = () =>
+      waitFor(async () => (await client.get('/v1/stats', ADMIN_TOKEN)).body.archiveLag === 0, 'the archive');
+
+    it('keeps them in a message payload: history, conversation, in-process, and by id once trimmed from Redis', async () => {
+      const context = unstorable();
+      expect(json(context)).toMatch(/\\u0000.*\\ud800/);
+      const sent = await client.post('/v1/messages', token.nova, { targetAgent: 'dexter', context });
+      expect(sent.status).toBe(201);
+      expect(json(sent.body.payload)).toBe(json(context));
+      const id: string = sent.body.id;
+      expect((await client.post(`/v1/messages/${id}/ack`, token.dexter, {})).status).toBe(200);
+      await archived();
+
+      for (const [agent, path] of [
+        ['nova', '/v1/agents/nova/history'],
+        ['dexter', '/v1/agents/dexter/history'],
+        ['nova', '/v1/conversations/nova/dexter'],
+        ['dexter', '/v1/conversations/dexter/nova'],
+      ]) {
+        const page = await client.get(path, token[agent]);
+        expect({ path, status: page.status, context: itemWith(page.body, id) }).toEqual({
+          path,
+          status: 200,
+          context: json(context),
+        });
+      }
+      const inProcess = await brain.app.get(BrainAI).getAgentHistory('dexter', 100);
+      expect(json(inProcess.find((record) => record.id === id)?.context)).toBe(json(context));
+
+      // Trimmed from Redis (everything archived is older than the retention "now"), it is read from Postgres.
+      const sync = brain.app.get(ContextSyncService);
+      const later = Date.now() + brain.environment.config.messages.retentionMs + 60_000;
+      expect(await sync.cleanupOldMessages(later)).toBeGreaterThan(0);
+      expect((await sync.getStats()).streamsByAgent.dexter ?? 0).toBe(0);
+      const byId = await client.get(`/v1/messages/${id}`, token.nova);
+      expect(byId.status).toBe(200);
+      expect(byId.body.status.acknowledgedBy).toEqual(['dexter']);
+      expect(json(byId.body.payload)).toBe(json(context));
+    });
+
+    it('keeps them in a memory context: the 201, lists (cached or not), search, history, in-process', async () => {
+      const context = { ...unstorable(), topic: 'fidelity' };
+      const stored = await client.post('/v1/agents/nova/memories', token.nova, {
+        context,
+        type: 'unstorable',
+        tags: ['odd-json'],
+      });
+      expect(stored.status).toBe(201);
+      expect(json(stored.body.context)).toBe(json(context));
+      const id: string = stored.body.id;
+      for (const [agent, path] of [
+        ['nova', '/v1/agents/nova/memories?type=unstorable'],
+        ['nova', '/v1/agents/nova/memories?type=unstorable'],
+        ['dexter', '/v1/agents/nova/memories?tags=odd-json'],
+        ['dexter', '/v1/agents/nova/memories?q=fidelity'],
+        ['nova', '/v1/agents/nova/history'],
+      ]) {
+        const page = await client.get(path, token[agent]);
+        expect({ path, status: page.status, context: itemWith(page.body, id) }).toEqual({
+          path,
+          status: 200,
+          context: json(context),
+        });
+      }
+      const recalled = await brain.app.get(BrainAI).queryContext('nova', { agentId: 'nova' }, { limit: 10 });
+      expect(itemWith(recalled, id)).toBe(json(context));
+      const inProcess = await brain.app.get(MemoryService).storeMemory('nova', { context });
+      expect(json(inProcess.context)).toBe(json(context));
     });
   });
 

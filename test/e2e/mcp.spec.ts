@@ -229,6 +229,22 @@ describe('MCP server at /mcp (e2e)', () => {
     expect(conversation.indexOf(reply.id)).toBeLessThan(conversation.indexOf(ask.id));
   });
 
+  it('remember, recall and conversation keep NUL and lone surrogates (which Postgres jsonb cannot hold)', async () => {
+    const context = { 'x\u0000': 1, 'x\ud800': 2, lone: 'a\udc00', nested: ['\u0000', { deep: 'z\udbff' }] };
+    const json = (value: unknown) => JSON.stringify(value);
+    const remembered = await nova.data('remember', { context, tags: ['unstorable'] });
+    expect(json(remembered.context)).toBe(json(context));
+    const recalled = await dexter.data('recall', { agentId: 'nova', tags: ['unstorable'] });
+    expect(recalled.items.map((r: any) => json(r.context))).toEqual([json(context)]);
+
+    const sent = await nova.data('send_message', { targetAgent: 'kai', context });
+    const archived = await waitFor(async () => {
+      const page = await kai.data('conversation', { withAgent: 'nova', limit: 1000 });
+      return page.items.find((r: any) => r.messageId === sent.id);
+    }, 'the message in the conversation');
+    expect(json(archived.context)).toBe(json(context));
+  });
+
   it('list_agents lists the agents, filtered by capability when asked', async () => {
     await brain.client.register(ADMIN_TOKEN, 'oracle', { capabilities: ['forecasting'] });
     const all = await nova.data('list_agents');

@@ -68,14 +68,14 @@ describe('MemoryService: the message archive (integration)', () => {
     expect(await memory.findArchivedMessage(sample.id)).toEqual({ message: sample, acks: [] });
   });
 
-  it('keeps payloads exactly, and stores what Postgres would refuse (NUL, lone surrogates) as U+FFFD', async () => {
+  it('keeps payloads exactly, NUL and lone surrogates (which jsonb cannot hold) included; a type gets U+FFFD', async () => {
     const exact = message(1, {
       type: 'quotes "and" \\backslashes\\ {braces}, commas',
       payload: { nested: { list: [1, 'two', null, true, { deep: 'é😀' }] }, quote: '"{}\\', empty: {} },
     });
     const unstorable = message(2, {
       type: 'bad\u0000type',
-      payload: { nul: 'a\u0000b', lone: 'x\ud83dy', ['key\u0000']: 1, pair: '😀' },
+      payload: { nul: 'a\u0000b', lone: 'x\ud83dy', ['key\u0000']: 1, ['key\ud800']: 2, pair: '😀' },
     });
     expect(await memory.archiveMessages([exact, unstorable])).toBe(2);
 
@@ -83,7 +83,7 @@ describe('MemoryService: the message archive (integration)', () => {
     expect((await memory.findArchivedMessage(unstorable.id))?.message).toEqual({
       ...unstorable,
       type: 'bad\uFFFDtype',
-      payload: { nul: 'a\uFFFDb', lone: 'x\uFFFDy', ['key\uFFFD']: 1, pair: '😀' },
+      payload: { nul: 'a\u0000b', lone: 'x\ud83dy', ['key\u0000']: 1, ['key\ud800']: 2, pair: '😀' },
     });
   });
 

@@ -121,6 +121,33 @@ describe('MemoryService: page budget, same-millisecond order, re-registered ids 
     expect(history.flatMap((page) => page.items.map((r) => r.id))).toEqual(expected);
   });
 
+  it('counts NUL and lone surrogates as the escapes pages send (6 bytes each), not as what jsonb holds', async () => {
+    // 6,000 of them: 36 KB of JSON each, 18 KB as U+FFFD in jsonb; two records do not fit in 64 KB.
+    const odd = (i: number) => ({ i, text: (i % 2 ? '\u0000' : '\ud800').repeat(6_000) });
+    const stored: MemoryRecord[] = [];
+    for (let i = 0; i < 6; i++) stored.push(await memory.storeMemory('nul', { context: odd(i) }));
+    const base = Date.now() - 50_000;
+    const batch = Array.from({ length: 6 }, (_, i) =>
+      message('eve', 'fay', new Date(base + i), `${base + i}-0`, odd(i)),
+    );
+    expect(await memory.archiveMessages(batch)).toBe(6);
+
+    const lists: [string, (cursor?: string) => Promise<Page<MemoryRecord>>, unknown[]][] = [
+      ['memories', (cursor) => memory.queryMemories('nul', ADMIN, { limit: 1000, cursor }), stored],
+      ['history', (cursor) => memory.getHistory('eve', { limit: 1000, cursor }), batch],
+      ['conversation', (cursor) => memory.getConversation('fay', 'eve', { limit: 1000, cursor }), batch],
+    ];
+    for (const [name, list, records] of lists) {
+      const pages = await walk(list);
+      expect({ name, sizes: pages.map((page) => page.items.length) }).toEqual({
+        name,
+        sizes: [1, 1, 1, 1, 1, 1],
+      });
+      const contexts = pages.flatMap((page) => page.items.map((record) => JSON.stringify(record.context)));
+      expect(contexts).toEqual(records.map((_, i) => JSON.stringify(odd(i))).reverse());
+    }
+  });
+
   it('orders messages of one millisecond by stream position, across pages and insert order', async () => {
     const at = new Date(Date.now() - 30_000);
     const ms = at.getTime();

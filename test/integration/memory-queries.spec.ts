@@ -128,16 +128,16 @@ describe('MemoryService: memories, visibility, expiry and the read cache (integr
     await environment?.dispose();
   });
 
-  it('returns what it stored exactly as a read returns it, Postgres-unstorable context characters replaced', async () => {
+  it('returns what it stored exactly as a read returns it, characters jsonb cannot hold (NUL, lone surrogates) kept', async () => {
     const odd = await memory.storeMemory('zed', {
       type: 'odd',
       tags: ['t'],
-      context: { s: 'a\u0000b', d: new Date(0) },
+      context: { s: 'a\u0000b', d: new Date(0), 'k\ud800': 'x\udc00', 'k\u0000': [1] },
     });
     expect(odd).toMatchObject({
       type: 'odd',
       tags: ['t'],
-      context: { s: 'a\uFFFDb', d: '1970-01-01T00:00:00.000Z' },
+      context: { s: 'a\u0000b', d: '1970-01-01T00:00:00.000Z', 'k\ud800': 'x\udc00', 'k\u0000': [1] },
     });
     expect((await memory.queryMemories('zed', { agentId: 'zed' }, { limit: 1 })).items).toEqual([odd]);
   });

@@ -19,8 +19,13 @@ export class MemoryEntity {
   @Column({ type: 'text', nullable: true })
   type: string | null;
 
+  /** Cleaned when jsonb cannot hold the context (NUL, lone surrogates): then `contextText` is the exact one. */
   @Column({ type: 'jsonb' })
   context: Record<string, unknown>;
+
+  /** The context's exact JSON text, or null when `context` is exact (1767225600005-exact-json.ts). */
+  @Column({ name: 'context_text', type: 'text', nullable: true })
+  contextText: string | null;
 
   @Column({ type: 'text', array: true, default: () => `'{}'` })
   tags: string[];

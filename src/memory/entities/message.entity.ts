@@ -23,8 +23,13 @@ export class MessageEntity {
   @Column({ type: 'text', nullable: true })
   type: string | null;
 
+  /** Cleaned when jsonb cannot hold the payload (NUL, lone surrogates): then `payloadText` is the exact one. */
   @Column({ type: 'jsonb' })
   payload: Record<string, unknown>;
+
+  /** The payload's exact JSON text, or null when `payload` is exact (1767225600005-exact-json.ts). */
+  @Column({ name: 'payload_text', type: 'text', nullable: true })
+  payloadText: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
