@@ -4,7 +4,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet, { HelmetOptions } from 'helmet';
 import { Logger as NestLogger, INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyError, FastifyReply, FastifyRequest, RawServerDefault } from 'fastify';
+import type {
+  FastifyError,
+  FastifyHttpOptions,
+  FastifyReply,
+  FastifyRequest,
+  RawServerDefault,
+} from 'fastify';
 import type { HttpLogger } from 'pino-http';
 import { BrainExceptionFilter, toErrorBody } from './common/brain-exception.filter';
 import { InvalidRequestError } from './common/errors';
@@ -19,7 +25,7 @@ import { generateRequestId } from './infrastructure/logging/request-id';
 
 /** The Fastify adapter with Brain's limits; shared by main.ts and the e2e tests so both run the same server. */
 export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
-  return new FastifyAdapter({
+  const options: FastifyHttpOptions<RawServerDefault> = {
     bodyLimit: config.http.maxPayloadBytes,
     genReqId: generateRequestId,
     // request.ip, which the failed-authentication limit counts by: the socket's address, or the client's as the
@@ -49,7 +55,8 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
         : toErrorBody(error, request.id, new NestLogger('Errors'));
       void reply.status(body.statusCode).send(body);
     },
-  });
+  };
+  return new FastifyAdapter(options);
 }
 
 const MAX_PARAM_LENGTH = 16_384;

@@ -77,10 +77,14 @@ export function toBrainConfig(env: EnvironmentVariables) {
   };
 }
 
-/** Fastify's trustProxy: off, a hop count, or the proxies' addresses. */
-function trustedProxies(setting: string | undefined): boolean | number | string {
+/** Fastify's trustProxy: off, the proxies' addresses, or a hop count (trust the nearest `hops` proxies). */
+function trustedProxies(
+  setting: string | undefined,
+): boolean | string | ((address: string, hop: number) => boolean) {
   if (!setting) return false;
-  return /^\d+$/.test(setting) ? Number(setting) : setting;
+  if (!/^\d+$/.test(setting)) return setting;
+  const hops = Number(setting);
+  return (_address, hop) => hop < hops;
 }
 
 export type BrainConfig = ReturnType<typeof toBrainConfig>;

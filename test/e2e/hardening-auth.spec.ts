@@ -137,6 +137,29 @@ describe('failed authentication behind a trusted proxy (e2e)', () => {
   });
 });
 
+describe('failed authentication behind a hop count of trusted proxies (e2e)', () => {
+  let brain: TestBrain;
+
+  beforeAll(async () => {
+    brain = await startBrain('authhops', {
+      env: { BRAIN_AUTH_FAILURES_PER_MINUTE: '3', BRAIN_TRUST_PROXY: '1' },
+    });
+  });
+
+  afterAll(() => brain?.close());
+
+  it('counts the address the nearest proxy reports, whatever a client puts before it', async () => {
+    const nova = await brain.client.register(ADMIN_TOKEN, 'nova');
+    const via = (forwarded: string) => ({ 'x-forwarded-for': forwarded });
+    const wrong = (spoofed: string) =>
+      brain.client.get('/v1/agents', 'nova.wrong', via(`${spoofed}, 203.0.113.9`));
+    for (let i = 0; i < 3; i += 1) expect((await wrong(`10.0.0.${i}`)).status).toBe(401);
+    expect((await wrong('10.0.0.9')).status).toBe(429);
+    expect((await brain.client.get('/v1/agents', nova, via('10.9.9.9, 203.0.113.9'))).status).toBe(429);
+    expect((await brain.client.get('/v1/agents', nova, via('203.0.113.9, 198.51.100.20'))).status).toBe(200);
+  });
+});
+
 describe('responses that carry a token (e2e)', () => {
   let brain: TestBrain;
 
