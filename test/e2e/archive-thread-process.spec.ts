@@ -118,6 +118,24 @@ describe('the archive thread in a process (e2e)', () => {
     expect(sample(body, 'brain_archive_failures_total')).toBe(0);
   });
 
+  it("writes the thread's log lines as the app's own: a Postgres outage is logged by the Archiver, then healed", async () => {
+    await postgres.cut('refuse');
+    await publish(5);
+    const warning = await waitFor(
+      () => logLines().find((line) => /^Archive attempt failed/.test(line.msg)),
+      "the archiver's warning",
+      20000,
+      100,
+    );
+    expect(warning).toMatchObject({ context: 'Archiver', pid: app.pid, level: 40 });
+    await postgres.restore();
+    await waitFor(async () => (await archivedRows()) === 205, '205 rows in Postgres', 30000, 100);
+    await waitFor(
+      () => logLines().some((line) => /^Archive is working again/.test(line.msg)),
+      'the archiver to say it works again',
+    );
+  });
+
   it('on SIGTERM stores the batch it holds, acknowledges it, and the process exits 0; nothing is lost', async () => {
     await publish(600, 16);
     // Each insert now takes a few round trips of 300 ms: SIGTERM while the thread holds what it read.
@@ -131,7 +149,7 @@ describe('the archive thread in a process (e2e)', () => {
     expect(logLines().map((line) => line.msg)).toContain('Archive thread stopped after its current batch');
     // What was not read yet waits in Redis; the next start archives it, each message once.
     await app.start();
-    await waitFor(async () => (await archivedRows()) === 800, 'all 800 messages in Postgres', 60000, 200);
+    await waitFor(async () => (await archivedRows()) === 805, 'all 805 messages in Postgres', 60000, 200);
     await waitFor(async () => (await archiveLag()) === 0, 'the archive lag to return to 0');
   });
 });
