@@ -116,7 +116,8 @@ export async function runArchive(
  * targets, then its own archiveOnce() runs until nothing is left; N / that time.
  */
 async function archiveCapacity(settings: BenchSettings): Promise<{ messages: number; rate: number }> {
-  const env = benchEnvironment('bench-archive-cap');
+  // Inline: archiveOnce() is this instance's own archiver, and no thread archives beside it.
+  const env = benchEnvironment('bench-archive-cap', { BRAIN_ARCHIVER: 'inline' });
   const instance = await startContextSync(env.config);
   try {
     const archiver = instance.module.get(ArchiverService, { strict: false });

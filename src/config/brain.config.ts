@@ -56,7 +56,11 @@ export function toBrainConfig(env: EnvironmentVariables) {
       visibilityTimeoutMs: env.BRAIN_VISIBILITY_TIMEOUT_MS,
       maxDeliveries: env.BRAIN_MAX_DELIVERIES,
     },
-    archive: { intervalMs: env.BRAIN_ARCHIVE_INTERVAL_MS, batchSize: env.BRAIN_ARCHIVE_BATCH },
+    archive: {
+      intervalMs: env.BRAIN_ARCHIVE_INTERVAL_MS,
+      batchSize: env.BRAIN_ARCHIVE_BATCH,
+      mode: env.BRAIN_ARCHIVER,
+    },
     memory: { historyDays: env.BRAIN_HISTORY_DAYS, maxPageBytes: env.BRAIN_MAX_PAGE_BYTES },
     auth: {
       enabled: env.BRAIN_AUTH,

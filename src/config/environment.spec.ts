@@ -41,6 +41,14 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ BRAIN_WORKERS: 'all' })).toThrow(/BRAIN_WORKERS="all"/);
   });
 
+  it('archives in a worker thread unless BRAIN_ARCHIVER=inline', () => {
+    expect(toBrainConfig(validateEnvironment({})).archive.mode).toBe('thread');
+    expect(toBrainConfig(validateEnvironment({ BRAIN_ARCHIVER: 'inline' })).archive.mode).toBe('inline');
+    expect(() => validateEnvironment({ BRAIN_ARCHIVER: 'process' })).toThrow(
+      /BRAIN_ARCHIVER="process" \(must be thread or inline\)/,
+    );
+  });
+
   it('refuses to run in production with auth on and no admin token', () => {
     expect(() => toBrainConfig(validateEnvironment({ NODE_ENV: 'production' }))).toThrow(/BRAIN_ADMIN_TOKEN/);
   });

@@ -177,6 +177,13 @@ export class EnvironmentVariables {
   BRAIN_ARCHIVE_BATCH = 500;
 
   /**
+   * Where the archiver (and the length trims it drives) runs: `thread`, a worker thread of this process with its own
+   * Redis and Postgres connections, so the request loop serves HTTP only; `inline`, on the request loop itself.
+   */
+  @IsIn(['thread', 'inline'], { message: 'must be thread or inline' })
+  BRAIN_ARCHIVER: 'thread' | 'inline' = 'thread';
+
+  /**
    * Processes serving HTTP on this machine (node:cluster, one shared port), each a full replica; 1 = no cluster,
    * one process. 1 by default: on the measured 2-core machine a second worker won nothing reliable, and MCP sessions
    * are bound to the process that opened them (README, Performance). Set it to the cores on a machine whose Redis

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { ArchiverService } from './archiver.service';
+import { ArchiveMetrics } from './archive.metrics';
 
 /**
  * Readiness detail: how many entries wait for the archive. Always "up": a Postgres outage shows in the postgres
@@ -9,11 +9,11 @@ import { ArchiverService } from './archiver.service';
 @Injectable()
 export class ArchiveHealthIndicator {
   constructor(
-    private readonly archiver: ArchiverService,
+    private readonly archive: ArchiveMetrics,
     private readonly health: HealthIndicatorService,
   ) {}
 
   check(key: string) {
-    return this.health.check(key).up({ archiveLag: this.archiver.lastKnownLag ?? null });
+    return this.health.check(key).up({ archiveLag: this.archive.lastKnownLag ?? null });
   }
 }

@@ -5,8 +5,8 @@ import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { DependencyUnavailableError } from '../common/errors';
 import { PRIORITIES } from '../common/ids';
 import { MemoryService } from '../memory/memory.service';
-import { MetricsService } from '../metrics/metrics.service';
 import { AgentRegistryRepository } from './agent-registry.repository';
+import { ARCHIVE_PROGRESS, type ArchiveProgress } from './archive.metrics';
 import { ArchivedMessage } from './context-message';
 import { StreamOwner } from './mailbox-address';
 import { ArchiveBatch } from './mailbox.replies';
@@ -40,6 +40,9 @@ const IDLE_TRACKED_MAX = 100_000;
  * stream, read in batches by every replica (sharing the work), inserted with ON CONFLICT DO NOTHING, then XACKed.
  * While Postgres is down the entries wait in Redis and the loop backs off; when it returns, it catches up.
  * After storing a batch it has the trimmer keep the streams within BRAIN_STREAM_MAXLEN.
+ * Its loop runs here with BRAIN_ARCHIVER=inline; by default it runs in the archive thread (archive-thread.ts),
+ * whose own instance of this service reports through ARCHIVE_PROGRESS. drainAgent and archiveOnce run wherever
+ * they are called.
  */
 @Injectable()
 export class ArchiverService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -52,15 +55,12 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
   private lastStaleClaim = 0;
   /** After a failed insert, this replica's own unacknowledged reads are retried before new ones. */
   private retryOwn = false;
-  private lag: number | undefined;
   private lagMeasuredAt = 0;
   private lastFullPass = 0;
   /** Mailboxes that had nothing to archive lately: how many passes in a row, and when to look again. */
   private readonly idle = new Map<StreamOwner, { streak: number; until: number }>();
   /** Mailboxes whose last lag measure found something unarchived: only they can hold stale reads to take over. */
   private unarchived: Set<StreamOwner> | undefined;
-  private readonly archived;
-  private readonly failedAttempts;
 
   constructor(
     private readonly streams: StreamArchiveRepository,
@@ -68,25 +68,11 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     private readonly trimmer: StreamTrimmerService,
     private readonly memory: MemoryService,
     @Inject(brainConfig.KEY) private readonly config: BrainConfigType,
-    metrics: MetricsService,
-  ) {
-    this.archived = metrics.counter(
-      'brain_archive_entries_total',
-      'Messages and acknowledgements stored in Postgres',
-    );
-    this.failedAttempts = metrics.counter(
-      'brain_archive_failures_total',
-      'Archive passes that failed (entries wait in Redis)',
-    );
-    metrics.registerGauge(
-      'brain_archive_lag',
-      'Stream entries not yet stored in Postgres (measured every 5 s)',
-      () => this.lag ?? NaN,
-    );
-  }
+    @Inject(ARCHIVE_PROGRESS) private readonly progress: ArchiveProgress,
+  ) {}
 
   onApplicationBootstrap(): void {
-    this.loop = this.run();
+    if (this.config.archive.mode === 'inline') this.loop = this.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -95,19 +81,15 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
     await this.loop;
   }
 
-  /** Entries not yet stored in Postgres, as last measured (every few seconds); undefined before the first measure. */
-  get lastKnownLag(): number | undefined {
-    return this.lag;
-  }
-
   /** Measures the backlog of the archive group on every stream (cheap: XINFO GROUPS per stream, no scans). */
   async measureLag(): Promise<number> {
     const owners = await this.agents.streamOwners();
     const backlogs = await Promise.all(owners.map((owner) => this.streams.archiveBacklog(owner)));
-    this.lag = backlogs.reduce((total, n) => total + n, 0);
+    const lag = backlogs.reduce((total, n) => total + n, 0);
     this.unarchived = new Set(owners.filter((_, i) => backlogs[i] > 0));
     this.lagMeasuredAt = Date.now();
-    return this.lag;
+    this.progress.lagMeasured(lag);
+    return lag;
   }
 
   private async run(): Promise<void> {
@@ -127,7 +109,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
       } catch (error) {
         backlogged = [];
         this.failures += 1;
-        this.failedAttempts.inc();
+        this.progress.failed();
         this.retryOwn = true;
         if (this.failures === 1 || this.failures % 20 === 0) {
           this.logger.warn(
@@ -198,7 +180,7 @@ export class ArchiverService implements OnApplicationBootstrap, OnApplicationShu
       }
     });
     const stored = results.reduce((total, result) => total + result.stored, 0);
-    this.archived.inc(stored);
+    this.progress.stored(stored);
     return { stored, backlogged: owners.filter((_, i) => results[i].backlogged) };
   }
 

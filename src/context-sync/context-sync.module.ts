@@ -5,6 +5,8 @@ import { RedisKeys } from '../infrastructure/redis/keys';
 import { MemoryModule } from '../memory/memory.module';
 import { AgentRegistryRepository } from './agent-registry.repository';
 import { ArchiveHealthIndicator } from './archive.health';
+import { ARCHIVE_PROGRESS, ArchiveMetrics } from './archive.metrics';
+import { ArchiveThread } from './archive-thread';
 import { ArchiverService } from './archiver.service';
 import { CapabilityRouterService } from './capability-router.service';
 import { ContextSyncMetrics } from './context-sync.metrics';
@@ -30,6 +32,14 @@ import { StreamArchiveRepository } from './stream-archive.repository';
 import { StreamTrimmerService } from './stream-trimmer.service';
 import { ThroughputSampler } from './throughput.sampler';
 
+// The archive thread's module and messages, for its composition root (src/archive-thread.ts).
+export {
+  ArchiveThreadModule,
+  type ArchiveThreadCommand,
+  type ArchiveThreadMessage,
+  type ThreadLogLevel,
+} from './archive-thread.module';
+
 /** Durable messaging on Redis Streams; exports only its service API. */
 @Module({
   imports: [MemoryModule, TerminusModule],
@@ -45,6 +55,9 @@ import { ThroughputSampler } from './throughput.sampler';
     StreamArchiveRepository,
     LongPollService,
     ArchiverService,
+    ArchiveMetrics,
+    { provide: ARCHIVE_PROGRESS, useExisting: ArchiveMetrics },
+    ArchiveThread,
     StreamTrimmerService,
     MessagePublisherService,
     InboxService,

@@ -35,6 +35,10 @@ export function newTestEnvironment(suite: string, overrides: Record<string, stri
     ...overrides,
   };
   const config = toBrainConfig(validateEnvironment(env));
+  // An app built in this process (startTestApp, startContextSync) archives on its own loop unless the suite asks
+  // for the thread: under Jest each archive thread would compile the sources again. A process started with `env`
+  // (AppProcess) runs the default, the archive thread, as production does.
+  if (!overrides.BRAIN_ARCHIVER) config.archive.mode = 'inline';
   return {
     config,
     env,
