@@ -30,7 +30,7 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
     genReqId: generateRequestId,
     // request.ip, which the failed-authentication limit counts by: the socket's address, or the client's as the
     // trusted proxies report it.
-    trustProxy: config.http.trustProxy,
+    trustProxy: trustProxyOption(config.http.trustProxy),
     // Close idle keep-alive sockets on shutdown; in-flight requests still finish.
     forceCloseConnections: 'idle',
     // Node counts these while the request is received, never while it is answered: a long poll (up to 30 s) or an
@@ -60,6 +60,18 @@ export function createHttpAdapter(config: BrainConfig): FastifyAdapter {
 }
 
 const MAX_PARAM_LENGTH = 16_384;
+
+/**
+ * Fastify 5.12 reads a numeric trustProxy as "trust nothing"; BRAIN_TRUST_PROXY's hop count keeps its meaning as
+ * a function: the nearest `hops` addresses are proxies. (The config stays plain data: it is cloned to the archive
+ * thread.)
+ */
+function trustProxyOption(
+  setting: boolean | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, hop) => hop < setting;
+}
 
 /**
  * JSON is the only body Brain reads: Nest's form parser is never registered and Fastify's text one is removed, so

@@ -81,14 +81,10 @@ export function toBrainConfig(env: EnvironmentVariables) {
   };
 }
 
-/** Fastify's trustProxy: off, the proxies' addresses, or a hop count (trust the nearest `hops` proxies). */
-function trustedProxies(
-  setting: string | undefined,
-): boolean | string | ((address: string, hop: number) => boolean) {
+/** Who may report the client's address: off, a hop count, or the proxies' addresses (see trustProxyOption). */
+function trustedProxies(setting: string | undefined): boolean | number | string {
   if (!setting) return false;
-  if (!/^\d+$/.test(setting)) return setting;
-  const hops = Number(setting);
-  return (_address, hop) => hop < hops;
+  return /^\d+$/.test(setting) ? Number(setting) : setting;
 }
 
 export type BrainConfig = ReturnType<typeof toBrainConfig>;

@@ -49,6 +49,13 @@ describe('validateEnvironment', () => {
     );
   });
 
+  it('is plain data, which the archive thread receives as a structured clone', () => {
+    for (const BRAIN_TRUST_PROXY of ['2', '10.0.0.0/8', undefined]) {
+      const config = toBrainConfig(validateEnvironment({ BRAIN_TRUST_PROXY }));
+      expect(structuredClone(config)).toEqual(config);
+    }
+  });
+
   it('refuses to run in production with auth on and no admin token', () => {
     expect(() => toBrainConfig(validateEnvironment({ NODE_ENV: 'production' }))).toThrow(/BRAIN_ADMIN_TOKEN/);
   });
