@@ -93,8 +93,11 @@ export class InboxService {
   }
 
   /**
-   * One pass over both mailboxes. Peek reads both and merges. A lease first asks both what they could hand out,
-   * merges that by priority and age, then leases exactly that many from each, so nothing is leased and not returned.
+   * One pass over both mailboxes. Peek reads both and merges. A lease takes only what it returns, in delivery order
+   * across both: it first asks the broadcast mailbox what it could hand out (ids only, usually nothing). With
+   * nothing there, one script on the direct mailbox leases up to `count`, priority by priority. Otherwise it asks
+   * the direct mailbox too, merges by priority and age, then leases exactly that many from each, so nothing is
+   * leased and not returned.
    */
   private async collectPending(
     agentId: string,
@@ -104,24 +107,10 @@ export class InboxService {
     const limits = PRIORITIES.map((priority) =>
       query.priority === undefined || query.priority === priority ? count : 0,
     );
-    const lease = query.consumer !== undefined;
-    const first = await this.fetchBoth(agentId, lease ? 'available' : 'peek', query.consumer ?? '', limits);
-    let chosen = first.candidates.slice(0, count);
-    if (lease && chosen.length > 0) {
-      const perMailbox = (mailbox: 'direct' | 'broadcast') =>
-        PRIORITIES.map(
-          (priority) => chosen.filter((c) => c.mailbox === mailbox && c.entry.priority === priority).length,
-        );
-      const [direct, broadcast] = await Promise.all(
-        (['direct', 'broadcast'] as const).map((mailbox) => {
-          const wanted = perMailbox(mailbox);
-          return wanted.some((n) => n > 0)
-            ? this.fetchOne(agentId, mailbox, 'lease', query.consumer!, wanted)
-            : Promise.resolve({ candidates: [] });
-        }),
-      );
-      chosen = mergeCandidates(direct.candidates, broadcast.candidates);
-    }
+    const chosen =
+      query.consumer === undefined
+        ? await this.peek(agentId, count, limits)
+        : await this.lease(agentId, query.consumer, count, limits);
     return chosen.map(({ entry, mailbox }) =>
       toContextMessage(
         entry.fields,
@@ -132,12 +121,36 @@ export class InboxService {
     );
   }
 
-  private async fetchBoth(agentId: string, mode: FetchMode, consumer: string, limits: number[]) {
+  private async peek(agentId: string, count: number, limits: number[]): Promise<Candidate[]> {
+    // Every priority is read up to its limit (not only until `count`): a peek settles the expired entries it meets.
+    const all = limits.reduce((sum, n) => sum + n, 0);
     const [direct, broadcast] = await Promise.all([
-      this.fetchOne(agentId, 'direct', mode, consumer, limits),
-      this.fetchOne(agentId, 'broadcast', mode, consumer, limits),
+      this.fetchOne(agentId, 'direct', 'peek', '', limits, all),
+      this.fetchOne(agentId, 'broadcast', 'peek', '', limits, all),
     ]);
-    return { candidates: mergeCandidates(direct.candidates, broadcast.candidates) };
+    return mergeCandidates(direct, broadcast).slice(0, count);
+  }
+
+  private async lease(agentId: string, consumer: string, count: number, limits: number[]): Promise<Candidate[]> {
+    const all = limits.reduce((sum, n) => sum + n, 0);
+    const offered = await this.fetchOne(agentId, 'broadcast', 'available', consumer, limits, all);
+    if (offered.length === 0) return this.fetchOne(agentId, 'direct', 'lease', consumer, limits, count);
+    const direct = await this.fetchOne(agentId, 'direct', 'available', consumer, limits, all);
+    const chosen = mergeCandidates(direct, offered).slice(0, count);
+    const wanted = (mailbox: 'direct' | 'broadcast') =>
+      PRIORITIES.map(
+        (priority) => chosen.filter((c) => c.mailbox === mailbox && c.entry.priority === priority).length,
+      );
+    const leased = await Promise.all(
+      (['direct', 'broadcast'] as const).map((mailbox) => {
+        const perPriority = wanted(mailbox);
+        const total = perPriority.reduce((sum, n) => sum + n, 0);
+        return total > 0
+          ? this.fetchOne(agentId, mailbox, 'lease', consumer, perPriority, total)
+          : Promise.resolve([]);
+      }),
+    );
+    return mergeCandidates(leased[0], leased[1]);
   }
 
   private async fetchOne(
@@ -146,7 +159,8 @@ export class InboxService {
     mode: FetchMode,
     consumer: string,
     limits: number[],
-  ): Promise<{ candidates: Candidate[] }> {
+    total: number,
+  ): Promise<Candidate[]> {
     const { entries, deadLettered, expired } = await this.mailboxes.fetch(
       { kind: mailbox, agentId },
       {
@@ -156,12 +170,13 @@ export class InboxService {
         maxDeliveries: this.config.messages.maxDeliveries,
         nowMs: Date.now(),
         limits,
+        total,
       },
     );
     if (mode === 'lease') this.syncMetrics.count(agentId, 'delivered', entries.length);
     this.syncMetrics.count(agentId, 'dead_lettered', deadLettered);
     this.syncMetrics.count(agentId, 'expired', expired);
-    return { candidates: entries.map((entry) => ({ entry, mailbox })) };
+    return entries.map((entry) => ({ entry, mailbox }));
   }
 
   // ---- acknowledge ---------------------------------------------------------------------------------------
@@ -210,6 +225,9 @@ export class InboxService {
 
 /** Delivery order: priority first, then age (entry ids are time-ordered across streams). */
 function mergeCandidates(a: Candidate[], b: Candidate[]): Candidate[] {
+  // Each mailbox answers in delivery order already.
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
   return [...a, ...b].sort(
     (x, y) =>
       priorityIndex(x.entry.priority) - priorityIndex(y.entry.priority) ||

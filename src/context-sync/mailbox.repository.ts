@@ -38,6 +38,8 @@ export interface FetchOptions {
   nowMs: number;
   /** How many to take of each priority, critical .. low. */
   limits: number[];
+  /** How many to take in all, priority by priority. */
+  total: number;
 }
 
 /**
@@ -172,6 +174,7 @@ export class MailboxRepository {
         // Where the recipient's group starts again if the stream lost it: everything in a direct stream is addressed
         // to the recipient; of a broadcast stream, only what comes after.
         mailbox.kind === 'direct' ? '0' : '$',
+        options.total,
       ],
     );
     return {

@@ -9,10 +9,11 @@
 -- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
 -- ARGV[6] now ms  ARGV[7..10] how many to take of each priority  ARGV[11] the archive group
 -- ARGV[12] where the recipient's group restarts on a stream that lost it: '0' (direct) | '$' (broadcast)
+-- ARGV[13] how many to take in all, priority by priority (the per-priority limits apply within it)
 -- An entry past its expiry (ex) is settled for the recipient in every mode: marked 'x' in the acked hash and out of
 -- the pending count (acknowledged in the group if held, counted in early if unread).
 -- Reply: {messages, buried, expired} where messages lists {priority index, entry id, delivery count, fields} in
--- delivery order; buried counts the entries this call moved to the dead letters, expired those it found expired (for
+-- delivery order ('available' answers no fields: it only tells which entries a lease would take); buried counts the entries this call moved to the dead letters, expired those it found expired (for
 -- the metrics).
 local mode, group, consumer = ARGV[1], ARGV[2], ARGV[3]
 local visibility, max_deliveries, now = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
@@ -29,8 +30,9 @@ local function held_back(entry)
   return due and tonumber(due) > tonumber(now)
 end
 
+local no_fields = {}
 local function emit(p, entry, deliveries)
-  out[#out + 1] = {p, entry[1], deliveries, entry[2]}
+  out[#out + 1] = {p, entry[1], deliveries, mode == 'available' and no_fields or entry[2]}
 end
 
 -- Moves an entry that exhausted its deliveries to the dead letters; it stops being pending.
@@ -81,7 +83,7 @@ end
 
 for p = 0, 3 do
   local stream = KEYS[p + 1]
-  local wanted = tonumber(ARGV[7 + p])
+  local wanted = math.min(tonumber(ARGV[7 + p]), tonumber(ARGV[13]) - #out)
   local taken = 0
   if wanted > 0 and redis.call('EXISTS', stream) == 1 then
     ensure_groups(stream, p)
