@@ -157,8 +157,9 @@ export class MailboxRepository {
       keys.counters,
       keys.deadIndex,
       keys.leases,
+      keys.gate,
     ];
-    const [entries, deadLettered, expired] = await runScript<[RawPending[], number, number]>(
+    const [entries, deadLettered, expired, known] = await runScript<[RawPending[], number, number, 0 | 1]>(
       this.redis,
       'fetch',
       scriptKeys,
@@ -175,6 +176,7 @@ export class MailboxRepository {
         // to the recipient; of a broadcast stream, only what comes after.
         mailbox.kind === 'direct' ? '0' : '$',
         options.total,
+        mailbox.kind,
       ],
     );
     return {
@@ -186,6 +188,7 @@ export class MailboxRepository {
       })),
       deadLettered,
       expired,
+      recipientKnown: known === 1,
     };
   }
 
