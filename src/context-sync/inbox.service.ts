@@ -91,7 +91,11 @@ export class InboxService {
   }
 
   /** null: the agent is not registered. */
-  private timedPending(agentId: string, count: number, query: PendingQuery): Promise<ContextMessage[] | null> {
+  private timedPending(
+    agentId: string,
+    count: number,
+    query: PendingQuery,
+  ): Promise<ContextMessage[] | null> {
     return this.syncMetrics.time('pending', () => this.collectPending(agentId, count, query));
   }
 
