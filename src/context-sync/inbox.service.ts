@@ -52,10 +52,11 @@ export class InboxService {
       throw new InvalidRequestError('consumer must match ^[A-Za-z0-9_.:-]{1,64}$');
     if (query.priority !== undefined && !PRIORITIES.includes(query.priority))
       throw new InvalidRequestError(`priority must be one of ${PRIORITIES.join(', ')}`);
-    if (!(await this.mailboxes.agentExists(agentId))) throw new AgentNotFoundError(agentId);
 
     const deadline = Date.now() + waitMs;
+    // The reads themselves check the agent is registered (no round trip of its own).
     const pending = await this.timedPending(agentId, count, query);
+    if (pending === null) throw new AgentNotFoundError(agentId);
     // Something to answer, or nothing to wait for: no waiter slot needed. Shutting down: answer with what there
     // is now rather than hold the process's exit for the rest of `wait`.
     if (pending.length > 0 || waitMs === 0 || this.longPoll.isClosing) return pending;
@@ -75,7 +76,8 @@ export class InboxService {
       watch = await this.longPoll.watch(agentId);
       for (;;) {
         // Listening began before this read: a message published after it wakes the watch.
-        const messages = await this.timedPending(agentId, count, query);
+        // An agent deleted while its poll waits has nothing pending any more.
+        const messages = (await this.timedPending(agentId, count, query)) ?? [];
         const remaining = deadline - Date.now();
         if (messages.length > 0 || remaining <= 0 || this.longPoll.isClosing) return messages;
         await watch.next(remaining);
@@ -88,40 +90,35 @@ export class InboxService {
     }
   }
 
-  private timedPending(agentId: string, count: number, query: PendingQuery): Promise<ContextMessage[]> {
+  /** null: the agent is not registered. */
+  private timedPending(
+    agentId: string,
+    count: number,
+    query: PendingQuery,
+  ): Promise<ContextMessage[] | null> {
     return this.syncMetrics.time('pending', () => this.collectPending(agentId, count, query));
   }
 
   /**
-   * One pass over both mailboxes. Peek reads both and merges. A lease first asks both what they could hand out,
-   * merges that by priority and age, then leases exactly that many from each, so nothing is leased and not returned.
+   * One pass over both mailboxes. Peek reads both and merges. A lease takes only what it returns, in delivery order
+   * across both: it first asks the broadcast mailbox what it could hand out (ids only, usually nothing). With
+   * nothing there, one script on the direct mailbox leases up to `count`, priority by priority. Otherwise it asks
+   * the direct mailbox too, merges by priority and age, then leases exactly that many from each, so nothing is
+   * leased and not returned. null when the agent is not registered (then nothing was read or changed).
    */
   private async collectPending(
     agentId: string,
     count: number,
     query: PendingQuery,
-  ): Promise<ContextMessage[]> {
+  ): Promise<ContextMessage[] | null> {
     const limits = PRIORITIES.map((priority) =>
       query.priority === undefined || query.priority === priority ? count : 0,
     );
-    const lease = query.consumer !== undefined;
-    const first = await this.fetchBoth(agentId, lease ? 'available' : 'peek', query.consumer ?? '', limits);
-    let chosen = first.candidates.slice(0, count);
-    if (lease && chosen.length > 0) {
-      const perMailbox = (mailbox: 'direct' | 'broadcast') =>
-        PRIORITIES.map(
-          (priority) => chosen.filter((c) => c.mailbox === mailbox && c.entry.priority === priority).length,
-        );
-      const [direct, broadcast] = await Promise.all(
-        (['direct', 'broadcast'] as const).map((mailbox) => {
-          const wanted = perMailbox(mailbox);
-          return wanted.some((n) => n > 0)
-            ? this.fetchOne(agentId, mailbox, 'lease', query.consumer!, wanted)
-            : Promise.resolve({ candidates: [] });
-        }),
-      );
-      chosen = mergeCandidates(direct.candidates, broadcast.candidates);
-    }
+    const chosen =
+      query.consumer === undefined
+        ? await this.peek(agentId, count, limits)
+        : await this.lease(agentId, query.consumer, count, limits);
+    if (chosen === null) return null;
     return chosen.map(({ entry, mailbox }) =>
       toContextMessage(
         entry.fields,
@@ -132,12 +129,43 @@ export class InboxService {
     );
   }
 
-  private async fetchBoth(agentId: string, mode: FetchMode, consumer: string, limits: number[]) {
+  private async peek(agentId: string, count: number, limits: number[]): Promise<Candidate[] | null> {
+    // Every priority is read up to its limit (not only until `count`): a peek settles the expired entries it meets.
+    const all = limits.reduce((sum, n) => sum + n, 0);
     const [direct, broadcast] = await Promise.all([
-      this.fetchOne(agentId, 'direct', mode, consumer, limits),
-      this.fetchOne(agentId, 'broadcast', mode, consumer, limits),
+      this.fetchOne(agentId, 'direct', 'peek', '', limits, all),
+      this.fetchOne(agentId, 'broadcast', 'peek', '', limits, all),
     ]);
-    return { candidates: mergeCandidates(direct.candidates, broadcast.candidates) };
+    return direct && mergeCandidates(direct, broadcast ?? []).slice(0, count);
+  }
+
+  private async lease(
+    agentId: string,
+    consumer: string,
+    count: number,
+    limits: number[],
+  ): Promise<Candidate[] | null> {
+    const all = limits.reduce((sum, n) => sum + n, 0);
+    // A broadcast mailbox of an agent that is not a member offers nothing.
+    const offered = (await this.fetchOne(agentId, 'broadcast', 'available', consumer, limits, all)) ?? [];
+    if (offered.length === 0) return this.fetchOne(agentId, 'direct', 'lease', consumer, limits, count);
+    const direct = await this.fetchOne(agentId, 'direct', 'available', consumer, limits, all);
+    if (direct === null) return null;
+    const chosen = mergeCandidates(direct, offered).slice(0, count);
+    const wanted = (mailbox: 'direct' | 'broadcast') =>
+      PRIORITIES.map(
+        (priority) => chosen.filter((c) => c.mailbox === mailbox && c.entry.priority === priority).length,
+      );
+    const leased = await Promise.all(
+      (['direct', 'broadcast'] as const).map((mailbox) => {
+        const perPriority = wanted(mailbox);
+        const total = perPriority.reduce((sum, n) => sum + n, 0);
+        return total > 0
+          ? this.fetchOne(agentId, mailbox, 'lease', consumer, perPriority, total)
+          : Promise.resolve([]);
+      }),
+    );
+    return mergeCandidates(leased[0] ?? [], leased[1] ?? []);
   }
 
   private async fetchOne(
@@ -146,8 +174,9 @@ export class InboxService {
     mode: FetchMode,
     consumer: string,
     limits: number[],
-  ): Promise<{ candidates: Candidate[] }> {
-    const { entries, deadLettered, expired } = await this.mailboxes.fetch(
+    total: number,
+  ): Promise<Candidate[] | null> {
+    const { entries, deadLettered, expired, recipientKnown } = await this.mailboxes.fetch(
       { kind: mailbox, agentId },
       {
         mode,
@@ -156,12 +185,14 @@ export class InboxService {
         maxDeliveries: this.config.messages.maxDeliveries,
         nowMs: Date.now(),
         limits,
+        total,
       },
     );
+    if (!recipientKnown) return null;
     if (mode === 'lease') this.syncMetrics.count(agentId, 'delivered', entries.length);
     this.syncMetrics.count(agentId, 'dead_lettered', deadLettered);
     this.syncMetrics.count(agentId, 'expired', expired);
-    return { candidates: entries.map((entry) => ({ entry, mailbox })) };
+    return entries.map((entry) => ({ entry, mailbox }));
   }
 
   // ---- acknowledge ---------------------------------------------------------------------------------------
@@ -210,6 +241,9 @@ export class InboxService {
 
 /** Delivery order: priority first, then age (entry ids are time-ordered across streams). */
 function mergeCandidates(a: Candidate[], b: Candidate[]): Candidate[] {
+  // Each mailbox answers in delivery order already.
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
   return [...a, ...b].sort(
     (x, y) =>
       priorityIndex(x.entry.priority) - priorityIndex(y.entry.priority) ||

@@ -50,6 +50,8 @@ export interface FetchResult {
   deadLettered: number;
   /** Entries this call found past their TTL (settled for the recipient). */
   expired: number;
+  /** false: the agent is not registered (direct) or not a broadcast member; the call read and changed nothing. */
+  recipientKnown: boolean;
 }
 
 /** requeued: pending again as `entryId`; missing: no such dead letter; acknowledged: the agent acknowledged it. */

@@ -38,6 +38,8 @@ export interface FetchOptions {
   nowMs: number;
   /** How many to take of each priority, critical .. low. */
   limits: number[];
+  /** How many to take in all, priority by priority. */
+  total: number;
 }
 
 /**
@@ -155,8 +157,9 @@ export class MailboxRepository {
       keys.counters,
       keys.deadIndex,
       keys.leases,
+      keys.gate,
     ];
-    const [entries, deadLettered, expired] = await runScript<[RawPending[], number, number]>(
+    const [entries, deadLettered, expired, known] = await runScript<[RawPending[], number, number, 0 | 1]>(
       this.redis,
       'fetch',
       scriptKeys,
@@ -172,6 +175,8 @@ export class MailboxRepository {
         // Where the recipient's group starts again if the stream lost it: everything in a direct stream is addressed
         // to the recipient; of a broadcast stream, only what comes after.
         mailbox.kind === 'direct' ? '0' : '$',
+        options.total,
+        mailbox.kind,
       ],
     );
     return {
@@ -183,6 +188,7 @@ export class MailboxRepository {
       })),
       deadLettered,
       expired,
+      recipientKnown: known === 1,
     };
   }
 

@@ -8,7 +8,7 @@ import type { RedisClient } from '../infrastructure/redis/redis.constants';
  */
 const SCRIPTS = {
   publish: 6,
-  fetch: 10,
+  fetch: 11,
   ack: 12,
   'register-agent': 6,
   'join-broadcast': 7,

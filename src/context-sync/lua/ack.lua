@@ -19,6 +19,17 @@ end
 local replies = {}
 local early_priorities = {}
 local acked_now, dead_resolved = 0, 0
+-- Batched: the acked hash's new states (message id, ms, ...) and, per priority, the entries the group releases.
+local resolutions, released = {}, {{}, {}, {}, {}}
+local resolved_now = {}
+-- Most recipients have no dead letters: then no id needs looking up in the index.
+local has_dead = redis.call('EXISTS', KEYS[12]) == 1
+local cursors = {}
+
+local function cursor_of(p)
+  if cursors[p] == nil then cursors[p] = redis.call('HGET', KEYS[7], 'c:' .. p) or '0-0' end
+  return cursors[p]
+end
 
 -- Records the ack for the archiver and takes the message out of the dead letters if it is there.
 -- `remember` is false when the stream entry is gone (retention): nothing is left to mark resolved.
@@ -27,10 +38,14 @@ local function record(message_id, remember)
     -- The ack log is created with the first ack it records (a refused ack leaves no key behind).
     redis.call('XGROUP', 'CREATE', KEYS[8], archive_group, '0', 'MKSTREAM')
   end
-  if remember then redis.call('HSET', KEYS[6], message_id, now) end
+  if remember then
+    resolutions[#resolutions + 1] = message_id
+    resolutions[#resolutions + 1] = now
+  end
+  resolved_now[message_id] = true
   acked_now = acked_now + 1
   redis.call('XADD', KEYS[8], '*', 'm', message_id, 'a', agent, 'at', now)
-  local dead_id = redis.call('HGET', KEYS[12], message_id)
+  local dead_id = has_dead and redis.call('HGET', KEYS[12], message_id)
   if dead_id then
     redis.call('HDEL', KEYS[12], message_id)
     dead_resolved = dead_resolved + redis.call('XDEL', KEYS[11], dead_id)
@@ -43,8 +58,8 @@ for k = 6, #ARGV do
   local location = redis.call('HGET', KEYS[5], message_id)
   local found, p, entry_id = nil, nil, nil
   if location then
-    local parts = split_words(location)
-    p, entry_id = tonumber(parts[1]), parts[2]
+    local space = string.find(location, ' ', 1, true)
+    p, entry_id = tonumber(string.sub(location, 1, space - 1)), string.sub(location, space + 1)
     local entries = redis.call('XRANGE', KEYS[p + 1], entry_id, entry_id)
     if #entries > 0 then found = entries[1] end
   end
@@ -56,6 +71,9 @@ for k = 6, #ARGV do
     end
     if not recipient then
       reply = {-2, 0}
+    elseif resolved_now[message_id] then
+      -- named twice in this batch
+      reply = {0, now}
     else
       local before = redis.call('HGET', KEYS[6], message_id)
       -- dead-lettered ('d'), requeued elsewhere ('r') or expired ('x'): not acknowledged yet, it can be now
@@ -64,26 +82,29 @@ for k = 6, #ARGV do
       else
         record(message_id, true)
         if not before then
-          local stream = KEYS[p + 1]
-          local cursor = redis.call('HGET', KEYS[7], 'c:' .. p) or '0-0'
-          if id_less(cursor, entry_id) then
+          if id_less(cursor_of(p), entry_id) then
             -- Not handed to the group yet (peek mode): remember it; the cursor moves over it below.
             redis.call('HINCRBY', KEYS[7], 'early', 1)
             redis.call('HINCRBY', KEYS[7], 'early:' .. p, 1)
             early_priorities[p] = true
           else
-            redis.call('XACK', stream, group, entry_id)
+            local ids = released[p + 1]
+            ids[#ids + 1] = entry_id
           end
         end
         reply = {1, now}
       end
     end
-  elseif redis.call('HEXISTS', KEYS[12], message_id) == 1 then
+  elseif has_dead and redis.call('HEXISTS', KEYS[12], message_id) == 1 then
     -- Trimmed from the stream by retention, but still among this recipient's dead letters.
     record(message_id, false)
     reply = {1, now}
   end
   replies[#replies + 1] = reply
+end
+if #resolutions > 0 then redis.call('HSET', KEYS[6], unpack(resolutions)) end
+for p = 0, 3 do
+  if #released[p + 1] > 0 then redis.call('XACK', KEYS[p + 1], group, unpack(released[p + 1])) end
 end
 if acked_now > 0 then redis.call('HINCRBY', KEYS[9], 'acked', acked_now) end
 if dead_resolved > 0 then redis.call('HINCRBY', KEYS[9], 'dead', -dead_resolved) end

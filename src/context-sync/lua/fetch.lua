@@ -5,19 +5,30 @@
 -- KEYS[7] the recipient's dead-letter stream  KEYS[8] the recipient's counters hash
 -- KEYS[9] the recipient's dead-letter index (message id -> entry id in KEYS[7])
 -- KEYS[10] the recipient's extended leases (zset "<p> <entry id>" -> ms until which its consumer keeps it)
+-- KEYS[11] direct: the recipient's meta (exists while it is registered) | broadcast: the members hash
 -- ARGV[1] mode: 'peek' (change nothing) | 'available' (what a lease could take; change nothing) | 'lease'
 -- ARGV[2] consumer group  ARGV[3] consumer name (lease)  ARGV[4] visibility timeout ms  ARGV[5] max deliveries
 -- ARGV[6] now ms  ARGV[7..10] how many to take of each priority  ARGV[11] the archive group
 -- ARGV[12] where the recipient's group restarts on a stream that lost it: '0' (direct) | '$' (broadcast)
+-- ARGV[13] how many to take in all, priority by priority (the per-priority limits apply within it)
+-- ARGV[14] 'direct' | 'broadcast'
 -- An entry past its expiry (ex) is settled for the recipient in every mode: marked 'x' in the acked hash and out of
 -- the pending count (acknowledged in the group if held, counted in early if unread).
--- Reply: {messages, buried, expired} where messages lists {priority index, entry id, delivery count, fields} in
--- delivery order; buried counts the entries this call moved to the dead letters, expired those it found expired (for
--- the metrics).
+-- Reply: {messages, buried, expired, known} where messages lists {priority index, entry id, delivery count, fields} in
+-- delivery order ('available' answers no fields: it only tells which entries a lease would take); buried counts the
+-- entries this call moved to the dead letters, expired those it found expired (for the metrics); known is 0 when the
+-- recipient is not registered (direct) or not a member (broadcast): then the call read and changed nothing.
 local mode, group, consumer = ARGV[1], ARGV[2], ARGV[3]
 local visibility, max_deliveries, now = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local out = {}
 local buried, expired = 0, 0
+
+-- Only a registered recipient reads (nothing is created for an unknown one). A broadcast member's group is its id.
+if ARGV[14] == 'direct' then
+  if redis.call('EXISTS', KEYS[11]) == 0 then return {out, 0, 0, 0} end
+elseif redis.call('HEXISTS', KEYS[11], group) == 0 then
+  return {out, 0, 0, 0}
+end
 
 local function resolved(entry)
   return redis.call('HEXISTS', KEYS[5], field(entry, 'm')) == 1
@@ -29,8 +40,9 @@ local function held_back(entry)
   return due and tonumber(due) > tonumber(now)
 end
 
+local no_fields = {}
 local function emit(p, entry, deliveries)
-  out[#out + 1] = {p, entry[1], deliveries, entry[2]}
+  out[#out + 1] = {p, entry[1], deliveries, mode == 'available' and no_fields or entry[2]}
 end
 
 -- Moves an entry that exhausted its deliveries to the dead letters; it stops being pending.
@@ -81,7 +93,7 @@ end
 
 for p = 0, 3 do
   local stream = KEYS[p + 1]
-  local wanted = tonumber(ARGV[7 + p])
+  local wanted = math.min(tonumber(ARGV[7 + p]), tonumber(ARGV[13]) - #out)
   local taken = 0
   if wanted > 0 and redis.call('EXISTS', stream) == 1 then
     ensure_groups(stream, p)
@@ -155,4 +167,4 @@ for p = 0, 3 do
     end
   end
 end
-return {out, buried, expired}
+return {out, buried, expired, 1}
