@@ -15,7 +15,7 @@ import type { HttpLogger } from 'pino-http';
 import { BrainExceptionFilter, toErrorBody } from './common/brain-exception.filter';
 import { InvalidRequestError } from './common/errors';
 import { jsonBodyProblem } from './common/json-input';
-import { BrainValidationPipe } from './brain/dto/brain-validation.pipe';
+import { BRAIN_VALIDATION, BrainValidationPipe } from './brain/dto/brain-validation.pipe';
 import { setupOpenApi } from './brain/openapi';
 import { brainConfig, BrainConfig, BrainConfigType } from './config/brain.config';
 import { DASHBOARD_PATH } from './dashboard/serve-dashboard';
@@ -159,16 +159,7 @@ export function configureHttpApp(app: NestFastifyApplication): void {
   app.useLogger(app.get(BrainLogger));
   useRequestLog(app);
   useJsonBodyOnly(app, app.getHttpAdapter().getInstance().initialConfig.bodyLimit!);
-  app.useGlobalPipes(
-    new BrainValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      // Bad input is answered before any Redis or SQL is touched; the message names the field.
-      stopAtFirstError: true,
-      validationError: { target: false, value: false },
-    }),
-  );
+  app.useGlobalPipes(new BrainValidationPipe(BRAIN_VALIDATION));
   app.useGlobalFilters(new BrainExceptionFilter());
   setupOpenApi(app);
   const fastify = app.getHttpAdapter().getInstance();
