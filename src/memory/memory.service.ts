@@ -171,12 +171,8 @@ export class MemoryService {
     checkAgentId(agentId);
     const limit = checkLimit(page.limit);
     const after = decodeCursor(page.cursor);
-    const registeredAt = await this.registeredAt(agentId);
-    const range = {
-      since: 'admin' in viewer ? null : registeredAt,
-      broadcastsSince: registeredAt,
-      now: new Date(),
-    };
+    // The registration date is read within the history statement itself (one round trip).
+    const range = { sinceRegistration: !('admin' in viewer), now: new Date() };
     const maxBytes = this.config.memory.maxPageBytes;
     const rows = await this.history.findHistory(agentId, range, after, limit + 1, maxBytes);
     return toRecordPage(rows, limit, maxBytes);
