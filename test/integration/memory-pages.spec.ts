@@ -187,7 +187,7 @@ describe('MemoryService: page budget, same-millisecond order, re-registered ids 
     expect((await memory.queryMemories('ivy', ivy, { limit: 50 })).items).toEqual([fresh]);
   });
 
-  it('bounds a history by the registration at the millisecond the registry answers with', async () => {
+  it('bounds a history and a conversation by the registration at the millisecond the registry answers with', async () => {
     // Registered at .123456 (a row not written by Brain keeps its microseconds); a message and a broadcast of
     // .123 and a direct message of .122: the agent sees its registration's millisecond, not the one before.
     const registered = '2026-01-02T03:04:05.123456Z';
@@ -205,5 +205,9 @@ describe('MemoryService: page budget, same-millisecond order, re-registered ids 
     expect(await ids({ agentId: 'kim' })).toEqual([broadcast.id, kept.id]);
     // The admin sees every incarnation, but broadcasts only from the registration on.
     expect((await ids(ADMIN)).sort()).toEqual([broadcast.id, kept.id, before.id].sort());
+    // A conversation with a side that is not registered (lee) is bounded by the other side's registration.
+    const conversation = await memory.getConversation('kim', 'lee', { limit: 50 }, { agentId: 'kim' });
+    expect(conversation.items.map((record) => record.id)).toEqual([kept.id]);
+    expect((await memory.getConversation('kim', 'lee', { limit: 50 })).items).toHaveLength(2);
   });
 });
