@@ -45,6 +45,8 @@ export class HistoryRepository {
     ];
     const ordered = `SELECT * FROM (${branches.map((branch) => `(${branch} ${NEWEST_FIRST} LIMIT ${max})`).join(' UNION ALL ')})
       history ${NEWEST_FIRST} LIMIT ${max}`;
-    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values, { prepared: true });
+    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values, {
+      prepared: true,
+    });
   }
 }

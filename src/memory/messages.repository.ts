@@ -123,7 +123,9 @@ export class MessagesRepository {
          WHERE from_agent = ${second} AND to_agent = ${first} AND from_agent <> to_agent ${keyset}
          ${NEWEST_FIRST} LIMIT ${max})
       ) conversation ${NEWEST_FIRST} LIMIT ${max}`;
-    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values, { prepared: true });
+    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values, {
+      prepared: true,
+    });
   }
 
   /** Deletes up to `batchSize` messages created before `cutoff`, with their acks. Returns messages deleted. */
