@@ -10,4 +10,8 @@ export class RegistrationDates implements AgentRegistrations {
   async registeredAt(agentId: string): Promise<Date | null> {
     return (await this.repository.findById(agentId))?.createdAt ?? null;
   }
+
+  registeredAtSql(agentIdParam: string): string {
+    return this.repository.createdAtSql(agentIdParam);
+  }
 }

@@ -63,6 +63,14 @@ export class AgentsRepository {
     return entity ? toAgentRecord(entity) : null;
   }
 
+  /**
+   * findById's createdAt as a scalar SQL expression for the id bound to `idParam`, for statements of other tables
+   * (NULL if there is no such agent). Truncated to the millisecond, as the Date findById returns it.
+   */
+  createdAtSql(idParam: string): string {
+    return `(SELECT date_trunc('milliseconds', created_at) FROM agents WHERE id = ${idParam})`;
+  }
+
   async findAll(): Promise<AgentRecord[]> {
     const entities = await this.agents.find({ order: { id: 'ASC' } }).catch(rethrow);
     return entities.map(toAgentRecord);

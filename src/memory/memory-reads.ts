@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
@@ -32,11 +33,29 @@ export class MemoryReads implements OnModuleDestroy {
     this.pool.on('error', (error) => this.logger.warn(`idle read connection lost: ${error.message}`));
   }
 
-  async query<T>(text: string, values: unknown[]): Promise<T[]> {
-    return (await postgres(this.pool.query(text, values))).rows as T[];
+  /**
+   * `prepared`: as a named prepared statement, parsed and planned once per connection and text (then Postgres may
+   * keep a generic plan), for frequent statements whose text takes few shapes; others are planned on each call.
+   */
+  async query<T>(text: string, values: unknown[], options: { prepared?: boolean } = {}): Promise<T[]> {
+    const name = options.prepared ? statementName(text) : undefined;
+    return (await postgres(this.pool.query({ text, values, name }))).rows as T[];
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/** One name per statement text (pg refuses a name reused for another text on a connection). */
+const statementNames = new Map<string, string>();
+const MAX_STATEMENT_NAMES = 1000;
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `brain_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+    if (statementNames.size < MAX_STATEMENT_NAMES) statementNames.set(text, name);
+  }
+  return name;
 }

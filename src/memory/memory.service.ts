@@ -171,12 +171,8 @@ export class MemoryService {
     checkAgentId(agentId);
     const limit = checkLimit(page.limit);
     const after = decodeCursor(page.cursor);
-    const registeredAt = await this.registeredAt(agentId);
-    const range = {
-      since: 'admin' in viewer ? null : registeredAt,
-      broadcastsSince: registeredAt,
-      now: new Date(),
-    };
+    // The registration date is read within the history statement itself (one round trip).
+    const range = { sinceRegistration: !('admin' in viewer), now: new Date() };
     const maxBytes = this.config.memory.maxPageBytes;
     const rows = await this.history.findHistory(agentId, range, after, limit + 1, maxBytes);
     return toRecordPage(rows, limit, maxBytes);
@@ -196,16 +192,10 @@ export class MemoryService {
     checkAgentId(b);
     const limit = checkLimit(page.limit);
     const after = decodeCursor(page.cursor);
-    let since: Date | null = null;
-    if (!('admin' in viewer)) {
-      const registrations = await Promise.all([this.registeredAt(a), this.registeredAt(b)]);
-      since = registrations.reduce<Date | null>(
-        (latest, at) => (at && (!latest || at > latest) ? at : latest),
-        null,
-      );
-    }
+    // The registration dates are read within the conversation statement itself (one round trip).
+    const pair = { a, b, sinceRegistrations: !('admin' in viewer) };
     const maxBytes = this.config.memory.maxPageBytes;
-    const rows = await this.messages.findConversation({ a, b, since }, after, limit + 1, maxBytes);
+    const rows = await this.messages.findConversation(pair, after, limit + 1, maxBytes);
     return toRecordPage(rows, limit, maxBytes);
   }
 

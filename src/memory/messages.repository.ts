@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { AGENT_REGISTRATIONS, type AgentRegistrations } from './agent-registrations';
 import type { ArchivedAck, ArchivedMessage } from './archive-records';
 import { Position } from './cursor';
 import { MessageEntity } from './entities/message.entity';
@@ -15,6 +16,7 @@ export class MessagesRepository {
   constructor(
     @InjectRepository(MessageEntity) private readonly messages: Repository<MessageEntity>,
     private readonly reads: MemoryReads,
+    @Inject(AGENT_REGISTRATIONS) private readonly registrations: AgentRegistrations,
   ) {}
 
   /**
@@ -98,18 +100,23 @@ export class MessagesRepository {
   }
 
   /**
-   * Direct messages between a and b, both directions, newest first; `limit` rows after `after`, from `since` on
-   * when given, cut at `maxBytes` of JSON.
+   * Direct messages between a and b, both directions, newest first; `limit` rows after `after`, cut at `maxBytes`
+   * of JSON; when `sinceRegistrations`, only those from the later of both sides' registrations on (from either's
+   * when only one is registered). The registration dates are read in the same statement (one round trip), and the
+   * statement is prepared: its text depends only on which clauses are present.
    */
   async findConversation(
-    pair: { a: string; b: string; since: Date | null },
+    pair: { a: string; b: string; sinceRegistrations: boolean },
     after: Position | null,
     limit: number,
     maxBytes: number,
   ): Promise<RecordRow[]> {
     const params = new SqlParams();
     const [first, second, max] = [params.add(pair.a), params.add(pair.b), params.add(limit)];
-    const keyset = `${pair.since ? `AND created_at >= ${params.add(pair.since)}` : ''} ${params.olderThan(after)}`;
+    // greatest() skips NULLs (a side not registered); neither registered: no bound.
+    const registered = `greatest(${this.registrations.registeredAtSql(first)}, ${this.registrations.registeredAtSql(second)})`;
+    const since = pair.sinceRegistrations ? `AND created_at >= coalesce(${registered}, '-infinity')` : '';
+    const keyset = `${since} ${params.olderThan(after)}`;
     // One index scan per direction; a conversation with oneself is read once (the second branch excludes it).
     const ordered = `SELECT * FROM (
         (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE from_agent = ${first} AND to_agent = ${second} ${keyset}
@@ -119,7 +126,9 @@ export class MessagesRepository {
          WHERE from_agent = ${second} AND to_agent = ${first} AND from_agent <> to_agent ${keyset}
          ${NEWEST_FIRST} LIMIT ${max})
       ) conversation ${NEWEST_FIRST} LIMIT ${max}`;
-    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values);
+    return this.reads.query<RecordRow>(params.withinBytes(ordered, maxBytes), params.values, {
+      prepared: true,
+    });
   }
 
   /** Deletes up to `batchSize` messages created before `cutoff`, with their acks. Returns messages deleted. */

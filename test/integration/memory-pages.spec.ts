@@ -4,7 +4,7 @@ import { ArchivedMessage } from '../../src/context-sync/context-message';
 import { MemoryRecord, MemoryViewer, Page } from '../../src/memory/memory-record';
 import { MemoryService } from '../../src/memory/memory.service';
 import { newTestEnvironment, TestEnvironment } from '../support/test-environment';
-import { MemoryInstance, startMemory } from './memory-harness';
+import { MemoryInstance, runSql, startMemory } from './memory-harness';
 
 const MAX_PAGE_BYTES = 65536;
 const ADMIN: MemoryViewer = { admin: true };
@@ -212,5 +212,29 @@ describe('MemoryService: page budget, same-millisecond order, re-registered ids 
     expect((await memory.queryMemories('ivy', ADMIN, { limit: 50 })).items).toHaveLength(2);
     const fresh = await memory.storeMemory('ivy', { context: { fresh: true }, visibility: 'private' });
     expect((await memory.queryMemories('ivy', ivy, { limit: 50 })).items).toEqual([fresh]);
+  });
+
+  it('bounds a history and a conversation by the registration at the millisecond the registry answers with', async () => {
+    // Registered at .123456 (a row not written by Brain keeps its microseconds); a message and a broadcast of
+    // .123 and a direct message of .122: the agent sees its registration's millisecond, not the one before.
+    const registered = '2026-01-02T03:04:05.123456Z';
+    await instance.agents.insert({ id: 'kim', tokenHash: 'h' });
+    await runSql(environment.config, `UPDATE agents SET created_at = $1 WHERE id = 'kim'`, [registered]);
+    expect((await instance.agents.findById('kim'))?.createdAt.toISOString()).toBe('2026-01-02T03:04:05.123Z');
+    const [sameMs, msBefore] = [new Date('2026-01-02T03:04:05.123Z'), new Date('2026-01-02T03:04:05.122Z')];
+    const kept = message('lee', 'kim', sameMs, `${sameMs.getTime()}-0`, { kept: 1 });
+    const broadcast = message('lee', 'broadcast', sameMs, `${sameMs.getTime()}-1`, { kept: 2 });
+    const before = message('lee', 'kim', msBefore, `${msBefore.getTime()}-0`, { before: 1 });
+    const oldBroadcast = message('lee', 'broadcast', msBefore, `${msBefore.getTime()}-1`, { before: 2 });
+    await memory.archiveMessages([kept, broadcast, before, oldBroadcast]);
+    const ids = async (viewer: MemoryViewer) =>
+      (await memory.getHistory('kim', { limit: 50 }, viewer)).items.map((record) => record.id);
+    expect(await ids({ agentId: 'kim' })).toEqual([broadcast.id, kept.id]);
+    // The admin sees every incarnation, but broadcasts only from the registration on.
+    expect((await ids(ADMIN)).sort()).toEqual([broadcast.id, kept.id, before.id].sort());
+    // A conversation with a side that is not registered (lee) is bounded by the other side's registration.
+    const conversation = await memory.getConversation('kim', 'lee', { limit: 50 }, { agentId: 'kim' });
+    expect(conversation.items.map((record) => record.id)).toEqual([kept.id]);
+    expect((await memory.getConversation('kim', 'lee', { limit: 50 })).items).toHaveLength(2);
   });
 });
