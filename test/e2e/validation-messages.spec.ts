@@ -6,14 +6,16 @@ import { startBrain, TestBrain } from './brain-client';
 /**
  * The exact answer to each request of INVALID_REQUESTS, word for word: status, message, and which problem comes
  * first when several exist. Recorded from class-validator's pipe before the hot routes got their fast path, so
- * that a change to how requests are validated cannot change what a client is told.
+ * that a change to how requests are validated cannot change what a client is told; since corrected where an answer
+ * named the wrong problem (a doubled `routing.` prefix, a bound instead of the type, a null routing taken for an
+ * absent one, a non-object body told about a field).
  */
 const ANSWERS: [string, number, string | null][] = [
   ['nova: POST /v1/messages {}', 400, 'context must be a JSON object'],
-  ['nova: POST /v1/messages []', 400, 'context must be a JSON object'],
-  ['nova: POST /v1/messages "x"', 400, 'context must be a JSON object'],
-  ['nova: POST /v1/messages 42', 400, 'context must be a JSON object'],
-  ['nova: POST /v1/messages null', 400, 'context must be a JSON object'],
+  ['nova: POST /v1/messages []', 400, 'body must be a JSON object'],
+  ['nova: POST /v1/messages "x"', 400, 'body must be a JSON object'],
+  ['nova: POST /v1/messages 42', 400, 'body must be a JSON object'],
+  ['nova: POST /v1/messages null', 400, 'body must be a JSON object'],
   [
     'nova: POST /v1/messages {"targetAgent":"dexter"',
     400,
@@ -135,17 +137,27 @@ const ANSWERS: [string, number, string | null][] = [
   [
     'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"delayMs":-1}',
     400,
-    'delayMs must not be less than 0',
+    'delayMs must be an integer between 0 and 86400000',
   ],
   [
     'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"delayMs":86400001}',
     400,
-    'delayMs must not be greater than 86400000',
+    'delayMs must be an integer between 0 and 86400000',
   ],
   [
     'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"delayMs":"x"}',
     400,
-    'delayMs must not be greater than 86400000',
+    'delayMs must be an integer between 0 and 86400000',
+  ],
+  [
+    'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"delayMs":1.5}',
+    400,
+    'delayMs must be an integer between 0 and 86400000',
+  ],
+  [
+    'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"ttlSeconds":"x"}',
+    400,
+    'ttlSeconds must be an integer of at least 1',
   ],
   [
     'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"sourceAgent":"x y"}',
@@ -159,30 +171,31 @@ const ANSWERS: [string, number, string | null][] = [
   ],
   ['nova: POST /v1/messages {"context":{},"routing":"x"}', 400, 'routing must be an object'],
   ['nova: POST /v1/messages {"context":{},"routing":[]}', 400, 'routing must be an object'],
+  ['nova: POST /v1/messages {"context":{},"routing":null}', 400, 'routing must be an object'],
   [
-    'nova: POST /v1/messages {"context":{},"routing":null}',
+    'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"routing":null}',
     400,
-    "targetAgent must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'",
+    'routing must be an object',
   ],
   [
     'nova: POST /v1/messages {"context":{},"routing":{}}',
     400,
-    'routing.routing.capability must be a string of 1..64 characters',
+    'routing.capability must be a string of 1..64 characters',
   ],
   [
     'nova: POST /v1/messages {"context":{},"routing":{"capability":""}}',
     400,
-    'routing.routing.capability must be a string of 1..64 characters',
+    'routing.capability must be a string of 1..64 characters',
   ],
   [
     'nova: POST /v1/messages {"context":{},"routing":{"capability":1}}',
     400,
-    'routing.routing.capability must be a string of 1..64 characters',
+    'routing.capability must be a string of 1..64 characters',
   ],
   [
     'nova: POST /v1/messages {"context":{},"routing":{"capability":"ccccccccccccccccccccc… (107 chars)',
     400,
-    'routing.routing.capability must be a string of 1..64 characters',
+    'routing.capability must be a string of 1..64 characters',
   ],
   [
     'nova: POST /v1/messages {"context":{},"routing":{"capability":"a\\u0000"}}',
@@ -262,7 +275,7 @@ const ANSWERS: [string, number, string | null][] = [
   [
     'nova: POST /v1/messages {"ttlSeconds":0,"inReplyTo":"x","delayMs":-1,"context":{},"targetAgent":"dexter"}',
     400,
-    'ttlSeconds must be an integer of at least 1; inReplyTo must be a UUID; delayMs must not be less than 0',
+    'ttlSeconds must be an integer of at least 1; inReplyTo must be a UUID; delayMs must be an integer between 0 and 86400000',
   ],
   [
     'nova: POST /v1/messages {"targetAgent":"dexter","context":{},"type":1,"priority":"bad","routing":"x"}',
@@ -270,10 +283,10 @@ const ANSWERS: [string, number, string | null][] = [
     'routing must be an object; priority must be one of critical, high, medium, low; type must be a string of at most 64 characters',
   ],
   ['admin: POST /v1/messages {}', 400, 'context must be a JSON object'],
-  ['admin: POST /v1/messages []', 400, 'context must be a JSON object'],
-  ['admin: POST /v1/messages "x"', 400, 'context must be a JSON object'],
-  ['admin: POST /v1/messages 42', 400, 'context must be a JSON object'],
-  ['admin: POST /v1/messages null', 400, 'context must be a JSON object'],
+  ['admin: POST /v1/messages []', 400, 'body must be a JSON object'],
+  ['admin: POST /v1/messages "x"', 400, 'body must be a JSON object'],
+  ['admin: POST /v1/messages 42', 400, 'body must be a JSON object'],
+  ['admin: POST /v1/messages null', 400, 'body must be a JSON object'],
   [
     'admin: POST /v1/messages {"targetAgent":"dexter"',
     400,
@@ -290,7 +303,7 @@ const ANSWERS: [string, number, string | null][] = [
     "targetAgent must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'",
   ],
   ['nova: POST /v1/broadcasts {}', 400, 'context must be a JSON object'],
-  ['nova: POST /v1/broadcasts []', 400, 'context must be a JSON object'],
+  ['nova: POST /v1/broadcasts []', 400, 'body must be a JSON object'],
   ['nova: POST /v1/broadcasts {"context":[]}', 400, 'context must be a JSON object'],
   [
     'nova: POST /v1/broadcasts {"context":{},"targetAgent":"dexter"}',
@@ -417,8 +430,10 @@ const ANSWERS: [string, number, string | null][] = [
     400,
     'property foo should not exist; limit must be an integer between 1 and 1000; cursor is not valid (use the nextCursor of the previous page)',
   ],
-  ['nova: POST /v1/messages/{id}/ack []', 400, 'Validation failed (object is expected)'],
-  ['nova: POST /v1/messages/{id}/ack "x"', 400, 'Validation failed (object is expected)'],
+  ['nova: POST /v1/messages/{id}/ack []', 400, 'body must be a JSON object'],
+  ['nova: POST /v1/messages/{id}/ack "x"', 400, 'body must be a JSON object'],
+  ['nova: POST /v1/messages/{id}/ack null', 400, 'body must be a JSON object'],
+  ['nova: POST /v1/messages/{id}/ack 42', 400, 'body must be a JSON object'],
   [
     'nova: POST /v1/messages/{id}/ack {"agentId":1}',
     400,
@@ -444,7 +459,7 @@ const ANSWERS: [string, number, string | null][] = [
   ['nova: POST /v1/messages/not-a-uuid/ack {}', 400, 'messageId must be a UUID'],
   ['nova: POST /v1/messages/not-a-uuid/ack {"agentId":1}', 400, 'messageId must be a UUID'],
   ['nova: POST /v1/agents/nova/acks {}', 400, 'ids must be an array of 1..1000 UUIDs'],
-  ['nova: POST /v1/agents/nova/acks []', 400, 'ids must be an array of 1..1000 UUIDs'],
+  ['nova: POST /v1/agents/nova/acks []', 400, 'body must be a JSON object'],
   ['nova: POST /v1/agents/nova/acks {"ids":[]}', 400, 'ids must be an array of 1..1000 UUIDs'],
   ['nova: POST /v1/agents/nova/acks {"ids":"x"}', 400, 'ids must be an array of 1..1000 UUIDs'],
   ['nova: POST /v1/agents/nova/acks {"ids":["x"]}', 400, 'each of ids must be a UUID'],
@@ -465,6 +480,7 @@ const ANSWERS: [string, number, string | null][] = [
     400,
     'property foo should not exist',
   ],
+  ['nova: POST /v1/agents/nova/acks "x"', 400, 'body must be a JSON object'],
   ['nova: POST /v1/agents/nova/acks {"ids":{}}', 400, 'ids must be an array of 1..1000 UUIDs'],
   [
     'nova: POST /v1/agents/nova/acks {"ids":["6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10"],"__defineGetter__":1}',
@@ -481,6 +497,7 @@ const ANSWERS: [string, number, string | null][] = [
     400,
     'consumer must match ^[A-Za-z0-9_.:-]{1,64}$; extendMs must be an integer from 1 to 3600000',
   ],
+  ['nova: POST /v1/messages/{id}/lease []', 400, 'body must be a JSON object'],
   [
     'nova: POST /v1/messages/{id}/lease {"consumer":"w"}',
     400,
@@ -498,6 +515,16 @@ const ANSWERS: [string, number, string | null][] = [
     'extendMs must be an integer from 1 to 3600000',
   ],
   [
+    'nova: POST /v1/messages/{id}/lease {"consumer":"w","extendMs":"x"}',
+    400,
+    'extendMs must be an integer from 1 to 3600000',
+  ],
+  [
+    'nova: POST /v1/messages/{id}/lease {"consumer":"w","extendMs":3600001}',
+    400,
+    'extendMs must be an integer from 1 to 3600000',
+  ],
+  [
     'nova: POST /v1/messages/{id}/lease {"consumer":"bad space","extendMs":5}',
     400,
     'consumer must match ^[A-Za-z0-9_.:-]{1,64}$',
@@ -507,17 +534,37 @@ const ANSWERS: [string, number, string | null][] = [
     400,
     "agentId must match ^[a-z0-9][a-z0-9_-]{0,63}$ and not be 'broadcast'",
   ],
+  ['nova: POST /v1/messages/{id}/nack "x"', 400, 'body must be a JSON object'],
   ['nova: POST /v1/messages/{id}/nack {"requeue":"x"}', 400, 'requeue must be a boolean value'],
-  ['nova: POST /v1/messages/{id}/nack {"delayMs":-1}', 400, 'delayMs must not be less than 0'],
+  [
+    'nova: POST /v1/messages/{id}/nack {"delayMs":-1}',
+    400,
+    'delayMs must be an integer between 0 and 3600000',
+  ],
+  [
+    'nova: POST /v1/messages/{id}/nack {"delayMs":3600001}',
+    400,
+    'delayMs must be an integer between 0 and 3600000',
+  ],
+  [
+    'nova: POST /v1/messages/{id}/nack {"delayMs":"x"}',
+    400,
+    'delayMs must be an integer between 0 and 3600000',
+  ],
+  [
+    'nova: POST /v1/messages/{id}/nack {"delayMs":1.5}',
+    400,
+    'delayMs must be an integer between 0 and 3600000',
+  ],
   [
     'nova: POST /v1/messages/{id}/nack {"reason":1}',
     400,
-    'reason must be shorter than or equal to 500 characters',
+    'reason must be a string of at most 500 characters',
   ],
   [
     'nova: POST /v1/messages/{id}/nack {"reason":"rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr… (1014 chars)',
     400,
-    'reason must be shorter than or equal to 500 characters',
+    'reason must be a string of at most 500 characters',
   ],
   [
     'nova: POST /v1/messages/{id}/nack {"reason":"a\\u0000"}',

@@ -66,6 +66,16 @@ export class BrainValidationPipe extends ValidationPipe {
 
   /** The full pipe: what decides every request the fast path does not accept (and, in tests, its reference). */
   async validateFully(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // Left to ValidationPipe, `[]`, `"x"` or `null` would be told about a missing field, or "Validation failed
+    // (object is expected)", depending on the route; an absent body stays `{}`.
+    if (
+      metadata.type === 'body' &&
+      metadata.data === undefined &&
+      this.toValidate(metadata) &&
+      value !== undefined &&
+      !isJsonObject(value)
+    )
+      throw new BadRequestException('body must be a JSON object');
     const fields = metadata.type === 'body' ? opaqueJsonFields(metadata.metatype) : [];
     if ((metadata.type === 'body' || metadata.type === 'query') && this.toValidate(metadata)) {
       const problem = prototypeNamedFieldProblem(value, new Set(fields.map(({ name }) => name)));

@@ -226,7 +226,8 @@ export function fastAcceptFor(metatype: unknown, kind: 'body' | 'query'): FastAc
     const plan = planOf(metatype as new () => object, opaqueFields);
     planNested(plan);
     accept = (input) => {
-      const value = input === undefined || input === null ? {} : input;
+      // An absent body is `{}`; anything else that is not an object (null included) is the full pipe's 400.
+      const value = input === undefined ? {} : input;
       if (!isPlainObject(value)) return undefined;
       const opaque = new Map<string, unknown>();
       const entity = instantiate(plan, value, opaque) as Record<string, unknown> | undefined;

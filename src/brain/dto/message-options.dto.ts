@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Min } from 'class-validator';
 import { MAX_CAPABILITY_LENGTH, MAX_PUBLISH_DELAY_MS } from '../../common/limits';
-import { IsSafeText, IsUuidField } from './validation';
+import { IsIntegerField, IsSafeText, IsUuidField } from './validation';
 
 const EXAMPLE_ID = '6f1c3a9e-2b7d-4c1e-9f0a-5d2e8b7c4a10';
 
@@ -14,9 +14,10 @@ export class RoutingRequest {
     example: 'analysis',
     description: 'one of the capabilities agents registered with',
   })
-  @IsString({ message: `routing.capability must be a string of 1..${MAX_CAPABILITY_LENGTH} characters` })
+  // `$property`: the pipe names a nested field by its path itself (routing.capability).
+  @IsString({ message: `$property must be a string of 1..${MAX_CAPABILITY_LENGTH} characters` })
   @Length(1, MAX_CAPABILITY_LENGTH, {
-    message: `routing.capability must be a string of 1..${MAX_CAPABILITY_LENGTH} characters`,
+    message: `$property must be a string of 1..${MAX_CAPABILITY_LENGTH} characters`,
   })
   @IsSafeText()
   capability: string;
@@ -50,9 +51,7 @@ export abstract class PublishOptionsRequest {
       'delayed delivery: not pending (nor peeked, leased or pushed) before timestamp + delayMs (deliverAt)',
   })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_PUBLISH_DELAY_MS)
+  @IsIntegerField(0, MAX_PUBLISH_DELAY_MS)
   delayMs?: number;
 }
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsObject, IsOptional, Matches, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, Matches, ValidateIf, ValidateNested } from 'class-validator';
 import {
   DEAD_LETTER_REASONS,
   DeadLetterPage,
@@ -78,7 +78,9 @@ export class SendMessageRequest extends SendBroadcastRequest {
       'instead of targetAgent: Brain picks, among the registered agents offering the capability (never the ' +
       'sender), the one with the fewest pending messages (ties: the one routed to least recently)',
   })
-  @IsOptional()
+  // Only an absent routing is optional: null is a routing that is not an object (as a null targetAgent is a
+  // targetAgent that is not an agent id), not "neither of the two".
+  @ValidateIf((_request: object, routing: unknown) => routing !== undefined)
   @IsObject({ message: 'routing must be an object' })
   @ValidateNested()
   @Type(() => RoutingRequest)

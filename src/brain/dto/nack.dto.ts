@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsOptional, Matches } from 'class-validator';
 import { CONSUMER_PATTERN } from '../../common/ids';
 import { MAX_NACK_DELAY_MS, MAX_NACK_REASON_LENGTH } from '../../common/limits';
 import { AcknowledgeRequest } from './message.dto';
-import { IsSafeText } from './validation';
+import { IsBoundedString, IsIntegerField } from './validation';
 
 export class NackRequest extends AcknowledgeRequest {
   @ApiPropertyOptional({
@@ -21,9 +21,7 @@ export class NackRequest extends AcknowledgeRequest {
     description: "why; a rejection's dead letter carries it as `detail`",
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(MAX_NACK_REASON_LENGTH)
-  @IsSafeText()
+  @IsBoundedString(MAX_NACK_REASON_LENGTH)
   reason?: string;
 
   @ApiPropertyOptional({
@@ -44,9 +42,7 @@ export class NackRequest extends AcknowledgeRequest {
     description: 'with requeue: not leased again before this many ms',
   })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_NACK_DELAY_MS)
+  @IsIntegerField(0, MAX_NACK_DELAY_MS)
   delayMs?: number;
 }
 

@@ -149,14 +149,18 @@ export const IsMessageIdList = () => {
 const decimalInteger = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
 
+/**
+ * A whole number within bounds in a JSON body (`"10"` is text, not a number). Each check names the whole rule, so
+ * a string, a fraction and a number out of range are all told the type and the range.
+ */
+export const IsIntegerField = (min: number, max: number) => {
+  const message = `$property must be an integer between ${min} and ${max}`;
+  return applyDecorators(IsInt({ message }), Min(min, { message }), Max(max, { message }));
+};
+
 /** A whole number within bounds: from the query string (decimal digits only), or a JSON number in a body. */
 export const IsIntegerParam = (min: number, max: number) =>
-  applyDecorators(
-    Transform(decimalInteger),
-    IsInt({ message: `$property must be an integer between ${min} and ${max}` }),
-    Min(min, { message: `$property must be an integer between ${min} and ${max}` }),
-    Max(max, { message: `$property must be an integer between ${min} and ${max}` }),
-  );
+  applyDecorators(Transform(decimalInteger), IsIntegerField(min, max));
 
 /** `{id}`, `{a}`, `{b}` path parameters: an agent id, or 400 before anything else happens. */
 @Injectable()
