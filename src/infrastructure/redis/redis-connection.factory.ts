@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { brainConfig, BrainConfigType } from '../../config/brain.config';
 import { RedisClient } from './redis.constants';
+import { sharePipelineScripts } from './shared-pipeline-scripts';
 
 /** Reconnect quickly at first, then back off to at most 2 s between attempts, forever. */
 export const reconnectBackoff = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
@@ -18,10 +19,12 @@ export class RedisConnectionFactory {
 
   /** The shared connection: auto-pipelined, failing fast while Redis is away instead of queueing forever. */
   createShared(): RedisClient {
-    return this.create('shared', {
+    const client = this.create('shared', {
       enableAutoPipelining: true,
       commandTimeout: this.config.redis.commandTimeoutMs,
     });
+    sharePipelineScripts(client);
+    return client;
   }
 
   /**
