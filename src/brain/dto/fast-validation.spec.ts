@@ -16,6 +16,7 @@ import {
 } from './message.dto';
 import { NackRequest } from './nack.dto';
 import { EmptyRequest } from './validation';
+import { prng } from '../../../test/support/malformed-requests';
 import { INVALID_REQUESTS } from '../../../test/support/validation-cases';
 
 /**
@@ -117,17 +118,6 @@ const EXTRA_KEYS = ['foo', 'constructor', 'toString', 'prototype', 'routing', 't
 
 /** A fresh copy, made in this realm (structuredClone's objects would come from Jest's outer one). */
 const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Up to three changes to a valid request: a field set to some value (valid or not) or removed, an extra field. */
 function mutate(random: () => number, valid: unknown, kind: Kind): unknown {
