@@ -120,6 +120,12 @@ export class AgentRegistryRepository {
     );
   }
 
+  /** Moves the agent's direct resolutions from its former acked hash into its ids values; how many moved. */
+  async foldFormerAcked(agentId: string): Promise<number> {
+    const keys = [this.keys.agentMailbox(agentId).ids, this.keys.formerDirectAcked(agentId)];
+    return runScript<number>(this.redis, 'fold-acked', keys, []);
+  }
+
   async listAgentIds(): Promise<string[]> {
     return (await this.redis.smembers(this.keys.agentRegistry())).sort();
   }
@@ -153,7 +159,7 @@ export class AgentRegistryRepository {
     await this.redis.del(
       ...direct.streams,
       direct.ids,
-      direct.acked,
+      this.keys.formerDirectAcked(agentId),
       direct.cursor,
       direct.ackLog,
       direct.dead,

@@ -235,7 +235,9 @@ export class MailboxRepository {
 
   /** The recipient's resolution of a message; null while it is unresolved (or its entry was trimmed). */
   async readAcked(mailbox: Mailbox, messageId: string): Promise<AckedState | null> {
-    const value = await this.redis.hget(this.keys.mailbox(mailbox).acked, messageId);
+    const stored = await this.redis.hget(this.keys.mailbox(mailbox).acked, messageId);
+    // A direct slot keeps its recipient's resolution as the third word of the ids value (see keys.ts).
+    const value = mailbox.kind === 'direct' ? (stored?.split(' ')[2] ?? null) : stored;
     if (value === null) return null;
     if (/^\d+$/.test(value)) return 'acknowledged';
     if (value === ACK_SENTINELS.dead) return 'dead';

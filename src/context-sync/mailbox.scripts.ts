@@ -21,6 +21,7 @@ const SCRIPTS = {
   nack: 11,
   'delay-schedule': 2,
   'delay-claim': 2,
+  'fold-acked': 2,
 } as const;
 export type ScriptName = keyof typeof SCRIPTS;
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { AgentRegistryRepository } from './agent-registry.repository';
 import { BROADCAST, ContextSyncStats } from './context-message';
@@ -10,7 +10,7 @@ import { StreamTrimmerService } from './stream-trimmer.service';
 
 /** Operations over every mailbox: the stats, the hourly retention, clearing everything. */
 @Injectable()
-export class MaintenanceService {
+export class MaintenanceService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ContextSync');
 
   constructor(
@@ -22,6 +22,22 @@ export class MaintenanceService {
     syncMetrics: ContextSyncMetrics,
   ) {
     syncMetrics.measureBacklogWith(() => this.backlogByAgent());
+  }
+
+  /**
+   * Awaited before the app serves: a direct mailbox's resolutions used to live in an acked hash of their own; they are
+   * now the third word of the ids values, so data from before the change is folded in first (each agent once, atomically;
+   * idempotent, so every replica and worker may run it). Redis down at start: the next start does it.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    try {
+      let moved = 0;
+      for (const agentId of await this.agents.listAgentIds())
+        moved += await this.agents.foldFormerAcked(agentId);
+      if (moved > 0) this.logger.log(`${moved} direct resolution(s) folded into the ids index`);
+    } catch (error) {
+      this.logger.warn(`direct resolutions not folded into the ids index: ${(error as Error).message}`);
+    }
   }
 
   async getStats(): Promise<ContextSyncStats> {

@@ -9,8 +9,12 @@
 --                         ex  expiry (ms) of a message published with ttlSeconds; absent without a TTL
 --                         optional, absent when unused: rt  the message it answers   rb  'capability:<name>'
 --                         da  due ms of a delayed message (absent when not delayed)
---   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id)
---   acked[:<member>]    hash  message id -> the recipient's resolution: ack time in ms (acknowledged)
+--   ids                 hash  message id -> "<p> <entry id>" (idempotent publish, lookups by id); in a direct slot
+--                         "<p> <entry id> <resolution>" once its one recipient resolved it (see acked, below)
+--   acked:<member>      hash  (broadcast) message id -> the member's resolution. A direct slot has one recipient:
+--                         its resolutions are the third word of the ids value instead (no hash entry per message;
+--                         scripts are handed the ids key as its "acked" key). A resolution is:
+--                         ack time in ms (acknowledged)
 --                         | 's' the sender's own broadcast | 'd' dead-lettered | 'r' broadcast dead letter requeued
 --                           into the member's direct mailbox (its state lives there now)
 --                         | 'x' expired (past its ex) before the recipient acknowledged it
@@ -76,10 +80,28 @@ local function split_words(text)
   return words
 end
 
+-- A recipient's resolution of a message id, or nil while unresolved (see acked in the schema). `acked` is the
+-- broadcast member's acked hash, or in a direct slot the ids index itself (`folded`): then it is the value's third word.
+local function resolution_of(acked, folded, message_id)
+  local value = redis.call('HGET', acked, message_id)
+  if not value or not folded then return value or nil end
+  return string.match(value, '^%S+ %S+ (%S+)$')
+end
+
+-- Records a resolution (ack ms or a sentinel). In a direct slot only an indexed id has a place for one.
+local function resolve(acked, folded, message_id, state)
+  if not folded then
+    redis.call('HSET', acked, message_id, state)
+    return
+  end
+  local location = string.match(redis.call('HGET', acked, message_id) or '', '^%S+ %S+')
+  if location then redis.call('HSET', acked, message_id, location .. ' ' .. state) end
+end
+
 -- Moves one recipient's entry to its dead letters: a copy with the priority index, the reason, its detail ('' none),
 -- when, and how many deliveries it had. It stops being pending: marked 'd' in the acked hash, released from the
 -- group (XACK) if the group holds it, or counted as resolved early if the group has not read it yet.
--- keys: {stream, acked, cursor, dead, counters, deadidx}; how: {group, p, reason, detail, now, deliveries, read}
+-- keys: {stream, acked, folded, cursor, dead, counters, deadidx}; how: {group, p, reason, detail, now, deliveries, read}
 local function bury_entry(keys, entry, how)
   local fields = entry[2]
   local copy = {}
@@ -101,6 +123,6 @@ local function bury_entry(keys, entry, how)
     redis.call('HINCRBY', keys.cursor, 'early', 1)
     redis.call('HINCRBY', keys.cursor, 'early:' .. how.p, 1)
   end
-  redis.call('HSET', keys.acked, message_id, 'd')
+  resolve(keys.acked, keys.folded, message_id, 'd')
   redis.call('HINCRBY', keys.counters, 'dead', 1)
 end

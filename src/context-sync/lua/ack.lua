@@ -2,7 +2,8 @@
 -- dead-lettered message resolves it: it leaves the recipient's dead letters.
 -- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index
 -- KEYS[6] the recipient's acked hash: message id -> ack ms | 's' its own broadcast | 'd' dead-lettered | 'x' expired
---   | 'r' a broadcast dead letter requeued into the recipient's direct mailbox (its state lives there now)
+--   | 'r' a broadcast dead letter requeued into the recipient's direct mailbox (its state lives there now);
+--   direct: KEYS[5] again (the resolution is the third word of the ids value, see _common.lua)
 -- KEYS[7] the recipient's cursor hash        KEYS[8] the slot's ack log (stream, for the archiver)
 -- KEYS[9] the recipient's counters hash      KEYS[10] broadcast: the members hash | direct: unused (the meta key)
 -- KEYS[11] the recipient's dead-letter stream KEYS[12] its dead-letter index (message id -> entry id in KEYS[11])
@@ -11,6 +12,7 @@
 -- Reply: per message id, {status, ms}: 1 acknowledged now | 0 acknowledged before (ms = then)
 --   | -1 no such message here | -2 here, but the agent is not a recipient of it (ms = 0 for both)
 local group, agent, now, archive_group = ARGV[1], ARGV[2], ARGV[3], ARGV[5]
+local folded = KEYS[6] == KEYS[5]
 local joined = nil
 if ARGV[4] == 'broadcast' then
   local membership = redis.call('HGET', KEYS[10], agent)
@@ -19,7 +21,8 @@ end
 local replies = {}
 local early_priorities = {}
 local acked_now, dead_resolved = 0, 0
--- Batched: the acked hash's new states (message id, ms, ...) and, per priority, the entries the group releases.
+-- Batched: the acked hash's new states (message id, ms or, folded, the ids value, ...) and, per priority, the
+-- entries the group releases.
 local resolutions, released = {}, {{}, {}, {}, {}}
 local resolved_now = {}
 -- Most recipients have no dead letters: then no id needs looking up in the index.
@@ -33,14 +36,14 @@ end
 
 -- Records the ack for the archiver and takes the message out of the dead letters if it is there.
 -- `remember` is false when the stream entry is gone (retention): nothing is left to mark resolved.
-local function record(message_id, remember)
+local function record(message_id, remember, location)
   if acked_now == 0 and redis.call('EXISTS', KEYS[8]) == 0 then
     -- The ack log is created with the first ack it records (a refused ack leaves no key behind).
     redis.call('XGROUP', 'CREATE', KEYS[8], archive_group, '0', 'MKSTREAM')
   end
   if remember then
     resolutions[#resolutions + 1] = message_id
-    resolutions[#resolutions + 1] = now
+    resolutions[#resolutions + 1] = folded and (location .. ' ' .. now) or now
   end
   resolved_now[message_id] = true
   acked_now = acked_now + 1
@@ -56,10 +59,11 @@ for k = 6, #ARGV do
   local message_id = ARGV[k]
   local reply = {-1, 0}
   local location = redis.call('HGET', KEYS[5], message_id)
-  local found, p, entry_id = nil, nil, nil
+  local found, p, entry_id, state = nil, nil, nil, nil
   if location then
-    local space = string.find(location, ' ', 1, true)
-    p, entry_id = tonumber(string.sub(location, 1, space - 1)), string.sub(location, space + 1)
+    local words = split_words(location)
+    p, entry_id = tonumber(words[1]), words[2]
+    if folded then state = words[3] end
     local entries = redis.call('XRANGE', KEYS[p + 1], entry_id, entry_id)
     if #entries > 0 then found = entries[1] end
   end
@@ -75,12 +79,13 @@ for k = 6, #ARGV do
       -- named twice in this batch
       reply = {0, now}
     else
-      local before = redis.call('HGET', KEYS[6], message_id)
+      local before = state
+      if not folded then before = redis.call('HGET', KEYS[6], message_id) end
       -- dead-lettered ('d'), requeued elsewhere ('r') or expired ('x'): not acknowledged yet, it can be now
       if before and before ~= 'd' and before ~= 'r' and before ~= 'x' then
         reply = {0, before}
       else
-        record(message_id, true)
+        record(message_id, true, p .. ' ' .. entry_id)
         if not before then
           if id_less(cursor_of(p), entry_id) then
             -- Not handed to the group yet (peek mode): remember it; the cursor moves over it below.
@@ -97,7 +102,7 @@ for k = 6, #ARGV do
     end
   elseif has_dead and redis.call('HEXISTS', KEYS[12], message_id) == 1 then
     -- Trimmed from the stream by retention, but still among this recipient's dead letters.
-    record(message_id, false)
+    record(message_id, false, nil)
     reply = {1, now}
   end
   replies[#replies + 1] = reply
@@ -117,7 +122,7 @@ for p, _ in pairs(early_priorities) do
   local steps = 0
   while steps < 10000 do
     local following = redis.call('XRANGE', stream, '(' .. cursor, '+', 'COUNT', 1)
-    if #following == 0 or redis.call('HEXISTS', KEYS[6], field(following[1], 'm')) == 0 then break end
+    if #following == 0 or not resolution_of(KEYS[6], folded, field(following[1], 'm')) then break end
     cursor = following[1][1]
     steps = steps + 1
   end

@@ -2,7 +2,8 @@
 -- stays with it until now + extendMs, even beyond the visibility timeout. Up to the visibility timeout the group's
 -- own idle time does it (XCLAIM ... IDLE sets it so the lease runs out exactly then); beyond it, the recipient's
 -- leases zset holds the entry back from fetch.lua's reclaim until the time it records.
--- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index   KEYS[6] the recipient's acked hash
+-- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index
+-- KEYS[6] the recipient's acked hash (direct: KEYS[5] again, the resolution is the ids value's third word)
 -- KEYS[7] the recipient's leases zset ("<p> <entry id>" -> ms until which its consumer keeps it)
 -- ARGV[1] the recipient's consumer group   ARGV[2] consumer   ARGV[3] message id   ARGV[4] now ms
 -- ARGV[5] extend ms   ARGV[6] visibility timeout ms
@@ -18,7 +19,8 @@ local parts = split_words(location)
 local p, entry_id = tonumber(parts[1]), parts[2]
 local stream = KEYS[p + 1]
 local found = redis.call('XRANGE', stream, entry_id, entry_id)
-if #found == 0 or redis.call('HEXISTS', KEYS[6], message_id) == 1 or is_expired(found[1], now) then return {-3} end
+local resolved = resolution_of(KEYS[6], KEYS[6] == KEYS[5], message_id) ~= nil
+if #found == 0 or resolved or is_expired(found[1], now) then return {-3} end
 
 -- A recipient's group exists on every stream it reads; a broadcast slot's agent that is not a member has none.
 local ok, held = pcall(redis.call, 'XPENDING', stream, group, entry_id, entry_id, 1)

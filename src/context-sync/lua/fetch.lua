@@ -1,5 +1,6 @@
 -- Reads one recipient's pending messages from one mailbox slot, priority by priority.
--- KEYS[1..4] the streams, critical .. low     KEYS[5] the recipient's acked hash (message id -> ms | 's' | 'd')
+-- KEYS[1..4] the streams, critical .. low     KEYS[5] the recipient's acked hash (message id -> ms | 's' | 'd');
+--   direct: the slot's ids index, whose values carry the resolution as a third word (see _common.lua)
 -- KEYS[6] the recipient's cursor hash (c:<p> last entry handed to its group, r:<p> entries read,
 --   early and early:<p> entries acknowledged before they were read)
 -- KEYS[7] the recipient's dead-letter stream  KEYS[8] the recipient's counters hash
@@ -22,6 +23,7 @@ local mode, group, consumer = ARGV[1], ARGV[2], ARGV[3]
 local visibility, max_deliveries, now = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local out = {}
 local buried, expired = 0, 0
+local folded = ARGV[14] == 'direct'
 
 -- Only a registered recipient reads (nothing is created for an unknown one). A broadcast member's group is its id.
 if ARGV[14] == 'direct' then
@@ -31,7 +33,7 @@ elseif redis.call('HEXISTS', KEYS[11], group) == 0 then
 end
 
 local function resolved(entry)
-  return redis.call('HEXISTS', KEYS[5], field(entry, 'm')) == 1
+  return resolution_of(KEYS[5], folded, field(entry, 'm')) ~= nil
 end
 
 -- A nack with a delay longer than the visibility timeout holds the entry back until then (cursor 'hold:<id>').
@@ -47,7 +49,7 @@ end
 
 -- Moves an entry that exhausted its deliveries to the dead letters; it stops being pending.
 local function bury(stream, p, entry, deliveries)
-  bury_entry({stream = stream, acked = KEYS[5], cursor = KEYS[6], dead = KEYS[7], counters = KEYS[8],
+  bury_entry({stream = stream, acked = KEYS[5], folded = folded, cursor = KEYS[6], dead = KEYS[7], counters = KEYS[8],
     deadidx = KEYS[9]}, entry, {group = group, p = p, reason = 'max_deliveries', detail = '', now = now,
     deliveries = deliveries, read = true})
   buried = buried + 1
@@ -55,7 +57,7 @@ end
 
 -- A message past its TTL is pending for nobody: resolve it for this recipient, keeping the pending invariant.
 local function expire(stream, p, entry, held)
-  redis.call('HSET', KEYS[5], field(entry, 'm'), 'x')
+  resolve(KEYS[5], folded, field(entry, 'm'), 'x')
   if held then
     redis.call('XACK', stream, group, entry[1])
   else

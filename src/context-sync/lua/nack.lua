@@ -1,7 +1,8 @@
 -- Negative acknowledgement of one message by one recipient in one mailbox slot: requeue (end the lease now, or
 -- after a delay; the delivery count is kept, so it still counts toward the max deliveries) or reject (to the
 -- recipient's dead letters now, reason 'rejected', through the same bury_entry as fetch's max_deliveries).
--- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index   KEYS[6] the recipient's acked hash
+-- KEYS[1..4] the streams, critical .. low   KEYS[5] the slot's ids index
+-- KEYS[6] the recipient's acked hash (direct: KEYS[5] again, the resolution is the ids value's third word)
 -- KEYS[7] the recipient's cursor hash (also 'hold:<id>' -> due ms of a requeue delayed past the visibility timeout)
 -- KEYS[8] its dead-letter stream   KEYS[9] its counters hash   KEYS[10] its dead-letter index
 -- KEYS[11] broadcast: the members hash | direct: unused (the meta key)
@@ -13,6 +14,7 @@
 local group, agent, consumer, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local delay, visibility, now = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
 local message_id = ARGV[11]
+local folded = KEYS[6] == KEYS[5]
 
 local location = redis.call('HGET', KEYS[5], message_id)
 if not location then return {-1, 0} end
@@ -31,7 +33,7 @@ if ARGV[9] == 'broadcast' then
   end
 end
 
-local state = redis.call('HGET', KEYS[6], message_id)
+local state = resolution_of(KEYS[6], folded, message_id)
 if state == 'd' then return {2, -1} end
 if state == 'r' then return {-1, 0} end
 if state then return {-3, 0} end
@@ -44,7 +46,7 @@ if consumer ~= '' and holder and holder ~= consumer and idle < visibility then r
 local hold_key = 'hold:' .. message_id
 if action == 'reject' then
   redis.call('HDEL', KEYS[7], hold_key)
-  bury_entry({stream = stream, acked = KEYS[6], cursor = KEYS[7], dead = KEYS[8], counters = KEYS[9],
+  bury_entry({stream = stream, acked = KEYS[6], folded = folded, cursor = KEYS[7], dead = KEYS[8], counters = KEYS[9],
     deadidx = KEYS[10]}, entry, {group = group, p = p, reason = 'rejected', detail = ARGV[8], now = now,
     deliveries = deliveries, read = holder ~= nil})
   return {2, deliveries}

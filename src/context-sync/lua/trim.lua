@@ -9,6 +9,8 @@
 -- ARGV[3] at most this many entries per call   ARGV[4] the stream's priority index
 -- ARGV[5] the archive group
 -- ARGV[6..] per recipient of the stream, three values: its acked hash, its cursor hash, its consumer group.
+--   A direct slot's recipient names the ids index (KEYS[2]) as its acked hash: its resolutions are the third word
+--   of the ids values (see _common.lua), and go with them.
 --   The hashes are keys of the same slot (same hash tag), passed as ARGV because their number varies and ioredis
 --   needs a fixed key count to route calls on a Cluster.
 -- Reply: number of entries removed
@@ -63,13 +65,15 @@ if cut == '0-0' then return 0 end
 
 local doomed = redis.call('XRANGE', stream, '-', '(' .. cut, 'COUNT', limit)
 if #doomed == 0 then return 0 end
-local doomed_ids, current = {}, {}
+local doomed_ids, current, folded_resolved = {}, {}, {}
 for i, entry in ipairs(doomed) do
   doomed_ids[i] = entry[1]
   local message_id = field(entry, 'm')
   local location = redis.call('HGET', KEYS[2], message_id)
   -- A requeued message's id points at its newer entry: that one, and the acked state of the id, stay.
-  current[i] = not location or split_words(location)[2] == entry[1]
+  local words = location and split_words(location) or {}
+  current[i] = not location or words[2] == entry[1]
+  folded_resolved[i] = words[3] ~= nil
   if location and current[i] then redis.call('HDEL', KEYS[2], message_id) end
 end
 -- Trimmed entries are no longer deliverable: per recipient, the pending count (added - read + held - early, see
@@ -80,7 +84,8 @@ for _, recipient in ipairs(recipients) do
   local unread, early = 0, 0
   for i, entry in ipairs(doomed) do
     if current[i] then
-      local was_resolved = redis.call('HDEL', recipient.acked, field(entry, 'm')) == 1
+      local was_resolved = folded_resolved[i]
+      if recipient.acked ~= KEYS[2] then was_resolved = redis.call('HDEL', recipient.acked, field(entry, 'm')) == 1 end
       if id_less(cursor, entry[1]) then
         unread = unread + 1
         if was_resolved then early = early + 1 end

@@ -37,7 +37,11 @@ export interface MailboxKeys {
   streams: string[];
   /** Message id -> "<priority> <entry id>", for idempotent publish and lookups by id. Shared by the slot. */
   ids: string;
-  /** Message id -> ack time (ms) for this recipient: the source of truth for "acknowledged". */
+  /**
+   * Message id -> the recipient's resolution (ack time in ms, or a sentinel): the source of truth for "acknowledged".
+   * Broadcast: the member's own hash. Direct: the `ids` key itself, since the slot has one recipient: a resolution is
+   * the third word of its ids value ("<p> <entry id> <resolution>"), which saves a hash entry per message.
+   */
   acked: string;
   /** Priority -> last entry id handed to this recipient's consumer group (mirrors the group's last-delivered-id). */
   cursor: string;
@@ -70,7 +74,7 @@ export class RedisKeys {
       tag,
       streams: PRIORITIES.map((priority) => `${base}:stream:${priority}`),
       ids: `${base}:ids`,
-      acked: `${base}:acked`,
+      acked: `${base}:ids`,
       cursor: `${base}:cursor`,
       ackLog: `${base}:acklog`,
       dead: `${base}:dead`,
@@ -81,6 +85,11 @@ export class RedisKeys {
       group: 'inbox',
       leases: `${base}:leases`,
     };
+  }
+
+  /** The acked hash a direct mailbox had before its resolutions moved into its ids values (fold-acked.lua). */
+  formerDirectAcked(agentId: string): string {
+    return `${this.prefix}:{agent:${checkedAgent(agentId)}}:acked`;
   }
 
   /** Broadcast mailbox as seen by one member: shared streams, per-member state, all in the broadcast slot. */
