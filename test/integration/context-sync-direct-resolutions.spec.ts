@@ -115,6 +115,23 @@ describe('ContextSync direct resolutions in the ids index', () => {
     expect((await sync().getMessage(id)).status).toMatchObject({ acknowledgedBy: ['dexter'] });
   });
 
+  it('a dead letter that was never read, requeued, is pending once: its first entry is not offered again', async () => {
+    const id = await send(4);
+    expect(await pendingIds()).toEqual([id]);
+    await sync().moveToDeadLetter(id, 'dexter', 'unread');
+    expect(await pendingIds()).toEqual([]);
+    await sync().requeueDeadLetter('dexter', id);
+    expect(await pendingIds()).toEqual([id]);
+    expect((await sync().getStats()).pendingMessages).toBe(1);
+    expect(
+      (await sync().getPendingMessages('dexter', { consumer: 'w1', count: 100 })).map((m) => m.id),
+    ).toEqual([id]);
+    expect(await sync().getPendingMessages('dexter', { consumer: 'w2', count: 100 })).toEqual([]);
+    await sync().acknowledgeMessage(id, 'dexter');
+    expect(await pendingIds()).toEqual([]);
+    expect((await sync().getStats()).pendingMessages).toBe(0);
+  });
+
   it('trimming by length drops resolutions with their ids and keeps the pending count exact', async () => {
     // kai: 105 messages; 3 acknowledged after a lease, 4 before being read, the rest pending.
     const sent: string[] = [];

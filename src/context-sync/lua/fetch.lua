@@ -32,8 +32,14 @@ elseif redis.call('HEXISTS', KEYS[11], group) == 0 then
   return {out, 0, 0, 0}
 end
 
+-- In a direct slot an entry is also settled once its message has moved on: a requeued dead letter lives at a new
+-- entry, and its first one (still after the cursor when it was never read) must not be offered a second time.
 local function resolved(entry)
-  return resolution_of(KEYS[5], folded, field(entry, 'm')) ~= nil
+  if not folded then return resolution_of(KEYS[5], false, field(entry, 'm')) ~= nil end
+  local value = redis.call('HGET', KEYS[5], field(entry, 'm'))
+  if not value then return false end
+  local location, state = string.match(value, '^%S+ (%S+)(.*)$')
+  return location ~= entry[1] or state ~= ''
 end
 
 -- A nack with a delay longer than the visibility timeout holds the entry back until then (cursor 'hold:<id>').
