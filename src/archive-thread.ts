@@ -19,7 +19,16 @@ import { RedisModule } from './infrastructure/redis/redis.module';
  * say goes to the main thread as messages: progress for the metrics, log lines for the app's logger.
  */
 const port = parentPort!;
-const config = (workerData as { config: BrainConfig }).config;
+/**
+ * The archiver's inserts need few connections; its own pool stays small, so a replica holds its main pool, the
+ * memory-read pool and this one (README, Deploying: connections per replica).
+ */
+const ARCHIVE_POOL_CONNECTIONS = 4;
+const received = (workerData as { config: BrainConfig }).config;
+const config: BrainConfig = {
+  ...received,
+  database: { ...received.database, connections: ARCHIVE_POOL_CONNECTIONS, applicationName: 'brain-archive' },
+};
 const post = (message: ArchiveThreadMessage) => port.postMessage(message);
 
 /** Nest's own start-up lines (modules loaded, dependencies initialised) say nothing the main thread did not. */

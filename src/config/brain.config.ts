@@ -3,6 +3,9 @@ import { ConfigType, registerAs } from '@nestjs/config';
 import { weakAdminTokenReason } from './admin-token';
 import { EnvironmentVariables, validateEnvironment } from './environment';
 
+/** Connections of a replica's main Postgres pool (requests, registrations, readiness, the inline archiver). */
+export const MAIN_POOL_CONNECTIONS = 10;
+
 /** The typed configuration object the rest of Brain injects (`@Inject(brainConfig.KEY)`). */
 export function toBrainConfig(env: EnvironmentVariables) {
   const generatedAdminToken = !env.BRAIN_ADMIN_TOKEN && env.BRAIN_AUTH && env.NODE_ENV !== 'production';
@@ -49,7 +52,8 @@ export function toBrainConfig(env: EnvironmentVariables) {
       maxWaiters: env.BRAIN_MAX_WAITERS,
       eventKeepAliveMs: env.BRAIN_SSE_KEEPALIVE_MS,
     },
-    database: { url: env.DATABASE_URL },
+    // The archive thread has a smaller pool of its own, named brain-archive (archive-thread.ts).
+    database: { url: env.DATABASE_URL, connections: MAIN_POOL_CONNECTIONS, applicationName: 'brain' },
     messages: {
       streamMaxLen: env.BRAIN_STREAM_MAXLEN,
       retentionMs: env.BRAIN_RETENTION_HOURS * 60 * 60 * 1000,

@@ -10,6 +10,8 @@ import { BrainClient, startBrain, TestBrain } from './brain-client';
  * TypeScript sources (ts-node in the thread), archives off the request loop, reports to /metrics and readiness, and
  * is started again when it dies. test/e2e/archive-thread-process.spec.ts runs it from a real process (and dist).
  */
+const READERS = Array.from({ length: 12 }, (_, i) => `reader${i}`);
+
 describe('the archive thread (e2e)', () => {
   jest.setTimeout(120000);
   let brain: TestBrain;
@@ -38,7 +40,10 @@ describe('the archive thread (e2e)', () => {
     );
 
   beforeAll(async () => {
-    brain = await startBrain('archthread', { agents: ['nova', 'dexter'], env: { BRAIN_ARCHIVER: 'thread' } });
+    brain = await startBrain('archthread', {
+      agents: ['nova', 'dexter', ...READERS],
+      env: { BRAIN_ARCHIVER: 'thread' },
+    });
     ({ client, token } = brain);
     await waitFor(() => thread()?.threadId !== undefined, 'the archive thread to start');
   });
@@ -91,5 +96,38 @@ describe('the archive thread (e2e)', () => {
     );
     expect(archivedRowsBlocking()).toBe(55);
     expect(sample(await scrape(), 'brain_archive_failures_total')).toBe(failuresBefore + 1);
+  });
+
+  it('inserts on a small pool of its own, named brain-archive in Postgres', async () => {
+    const connections = () =>
+      execFileSync(
+        'psql',
+        [
+          brain.environment.config.database.url,
+          '-tAc',
+          'SELECT application_name, count(*) FROM pg_stat_activity WHERE datname = current_database() GROUP BY 1',
+        ],
+        { encoding: 'utf8' },
+      );
+    // Twelve mailboxes with a backlog each: the archiver inserts them concurrently.
+    for (let round = 0; round < 5; round++)
+      await Promise.all(
+        READERS.map((reader) =>
+          client.post('/v1/messages', token.nova, { targetAgent: reader, context: { round } }),
+        ),
+      );
+    await waitFor(
+      async () => (await client.get('/v1/stats', ADMIN_TOKEN)).body.archiveLag === 0,
+      'the archive lag to return to 0',
+    );
+    const byName = Object.fromEntries(
+      connections()
+        .trim()
+        .split('\n')
+        .map((line) => line.split('|'))
+        .map(([name, count]) => [name, Number(count)]),
+    );
+    expect(byName['brain-archive']).toBeGreaterThanOrEqual(1);
+    expect(byName['brain-archive']).toBeLessThanOrEqual(4);
   });
 });

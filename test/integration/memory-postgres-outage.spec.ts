@@ -16,7 +16,7 @@ describe('MemoryService while Postgres is unreachable (integration)', () => {
     proxy = await TcpProxy.forUrl(environment.config.database.url);
     const config = {
       ...environment.config,
-      database: { url: proxy.rewrite(environment.config.database.url) },
+      database: { ...environment.config.database, url: proxy.rewrite(environment.config.database.url) },
     };
     instance = await startMemory(config);
     memory = instance.memory;

@@ -13,7 +13,11 @@ import { PostgresHealthIndicator } from './postgres.health';
       useFactory: async (config: BrainConfigType) => {
         await ensureDatabase(config.database.url);
         return {
-          ...dataSourceOptions(config.database.url),
+          ...dataSourceOptions(
+            config.database.url,
+            config.database.connections,
+            config.database.applicationName,
+          ),
           autoLoadEntities: true,
           migrationsRun: true,
           migrationsTransactionMode: 'each' as const,
