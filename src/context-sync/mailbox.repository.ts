@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RedisKeys } from '../infrastructure/redis/keys';
+import { MailboxKeys, RedisKeys } from '../infrastructure/redis/keys';
 import { REDIS_CLIENT, RedisClient } from '../infrastructure/redis/redis.constants';
-import { ContextMessage, Priority } from './context-message';
+import { ContextMessage, PRIORITIES, Priority } from './context-message';
 import { Mailbox, mailboxOf } from './mailbox-address';
 import { tagOf } from './message-ids';
 import {
@@ -26,6 +26,12 @@ import {
 } from './message-codec';
 import { ACK_SENTINELS, DEAD_LETTER_FIELDS, ENTRY_FIELDS, GROUPS } from './redis-schema';
 
+/** Mailboxes whose publish keys are remembered, per kind (bounded like the publisher's known senders). */
+const PUBLISH_SLOTS_MAX = 100_000;
+const PRIORITY_ARGS = PRIORITIES.map((_, index) => String(index));
+
+type PublishSlot = Readonly<MailboxKeys & { wake: string }>;
+
 export type StreamEntry = [string, string[]];
 type RawPending = [number, string, number, string[]];
 type RawRequeue = [1, number, string, string[]] | [0] | [-1];
@@ -49,6 +55,9 @@ export interface FetchOptions {
  */
 @Injectable()
 export class MailboxRepository {
+  private readonly directSlots = new Map<string, PublishSlot>();
+  private readonly broadcastSlots = new Map<string, PublishSlot>();
+
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     /** Only for the long poll's blocking reads, which run on their own connection. */
@@ -124,22 +133,29 @@ export class MailboxRepository {
       optional?: string[];
     },
   ): Promise<PublishOutcome> {
-    const keys = this.keys.mailbox(mailbox);
+    const slot = this.publishSlotOf(mailbox);
     const p = priorityIndex(message.priority);
     // A direct publish does not touch KEYS[5..6]; they are passed (same slot) because the key count is fixed.
-    const scriptKeys = [keys.streams[p], keys.ids, keys.gate, keys.stats, keys.acked, keys.cursor];
-    const [status, location] = await runScript<[PublishStatus, string?]>(this.redis, 'publish', scriptKeys, [
-      message.id,
-      message.from,
-      message.type,
-      message.payload,
-      message.timestampMs,
-      p,
-      mailbox.kind,
-      this.keys.wakeChannel(keys),
-      ...(message.optional ?? []),
-    ]);
+    const scriptKeys = [slot.streams[p], slot.ids, slot.gate, slot.stats, slot.acked, slot.cursor];
+    const { id, from, type, payload, timestampMs, optional } = message;
+    const args = [id, from, type, payload, String(timestampMs), PRIORITY_ARGS[p], mailbox.kind, slot.wake];
+    if (optional !== undefined) for (const field of optional) args.push(field);
+    const reply = await runScript<[PublishStatus, string?]>(this.redis, 'publish', scriptKeys, args);
+    const [status, location] = reply;
     return status === PublishStatus.Duplicate ? { status, location: parseLocation(location!) } : { status };
+  }
+
+  /** A mailbox's keys and wake channel, built once per replica: building them per publish was much of its garbage. */
+  private publishSlotOf(mailbox: Mailbox): PublishSlot {
+    const known = mailbox.kind === 'direct' ? this.directSlots : this.broadcastSlots;
+    let slot = known.get(mailbox.agentId);
+    if (slot === undefined) {
+      const keys = this.keys.mailbox(mailbox);
+      slot = { ...keys, wake: this.keys.wakeChannel(keys) };
+      if (known.size >= PUBLISH_SLOTS_MAX) known.clear();
+      known.set(mailbox.agentId, slot);
+    }
+    return slot;
   }
 
   /** Tells the mailbox's long polls to look again (something became pending without a publish). */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable } from '@nestjs/common';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
@@ -34,6 +35,14 @@ import { pairTag, taggedMessageId, tagOf } from './message-ids';
 const KNOWN_SENDER_TTL_MS = 5000;
 const KNOWN_SENDERS_MAX = 100_000;
 const TAG_RECORD_TTL_MS = 10_000;
+/** The published counter's label sets, one object per kind and priority rather than one per publish. */
+const labelsOf = (kind: 'direct' | 'broadcast') =>
+  Object.fromEntries(PRIORITIES.map((priority) => [priority, { kind, priority }])) as Record<
+    Priority,
+    { kind: string; priority: Priority }
+  >;
+const DIRECT_LABELS = labelsOf('direct');
+const BROADCAST_LABELS = labelsOf('broadcast');
 
 /** Publishing: share and broadcast, the id claims that make a retried publish idempotent, the known-senders cache. */
 @Injectable()
@@ -58,7 +67,10 @@ export class MessagePublisherService {
 
   async share(request: ShareRequest): Promise<PublishResult> {
     checkAgentId(request.targetAgent, 'targetAgent');
-    return this.syncMetrics.time('share', () => this.publish(request, request.targetAgent));
+    const startedAt = performance.now();
+    const result = await this.publish(request, request.targetAgent);
+    this.syncMetrics.observe('share', startedAt);
+    return result;
   }
 
   async broadcast(request: BroadcastRequest): Promise<PublishResult> {
@@ -106,7 +118,7 @@ export class MessagePublisherService {
     const id = request.id ?? (tag === null ? randomUUID() : taggedMessageId(tag));
     // An id the client chose may be a retry (or a reuse): claim it first.
     const claimedBefore = clientChosenId ? await this.claimClientId(id, owner) : null;
-    if (!(await this.senderExists(request.sourceAgent))) {
+    if (!this.senderKnown(request.sourceAgent) && !(await this.senderExists(request.sourceAgent))) {
       if (clientChosenId && claimedBefore === null) await this.mailboxes.releaseClaim(id);
       throw new AgentNotFoundError(request.sourceAgent);
     }
@@ -129,18 +141,22 @@ export class MessagePublisherService {
       return this.publishLater({ ...message, priority, deliverAtMs: timestampMs + delayMs }, claimedBefore);
     }
     const mailbox = mailboxOf(target, request.sourceAgent);
-    const [outcome] = await Promise.all([
-      this.mailboxes.publish(mailbox, {
-        id,
-        from: request.sourceAgent,
-        type: type ?? '',
-        payload: JSON.stringify(request.context),
-        timestampMs,
-        priority,
-        optional: optionalEntryFields({ inReplyTo, routedBy, expiresAtMs }),
-      }),
-      tag === null ? undefined : this.recordTag(tag, owner),
-    ]);
+    const publishing = this.mailboxes.publish(mailbox, {
+      id,
+      from: request.sourceAgent,
+      type: type ?? '',
+      payload: JSON.stringify(request.context),
+      timestampMs,
+      priority,
+      optional:
+        inReplyTo === null && routedBy === undefined && expiresAtMs === undefined
+          ? undefined
+          : optionalEntryFields({ inReplyTo, routedBy, expiresAtMs }),
+    });
+    // The pair's tag is recorded every few seconds only, in the same round trip; most publishes wait for one call.
+    const recording = tag === null ? undefined : this.recordTagIfDue(tag, owner);
+    const [outcome] =
+      recording === undefined ? [await publishing] : await Promise.all([publishing, recording]);
     if (outcome.status === PublishStatus.NoRecipient) {
       if (clientChosenId && claimedBefore === null) await this.mailboxes.releaseClaim(id);
       throw new AgentNotFoundError(target);
@@ -153,7 +169,7 @@ export class MessagePublisherService {
       if (!sameMessage(original, request, priority, type)) throw new MessageIdConflictError(id);
       return { message: original, created: false };
     }
-    this.published.inc({ kind: target === BROADCAST ? 'broadcast' : 'direct', priority });
+    this.published.inc(target === BROADCAST ? BROADCAST_LABELS[priority] : DIRECT_LABELS[priority]);
     this.syncMetrics.count(request.sourceAgent, 'published');
     return {
       created: true,
@@ -243,14 +259,16 @@ export class MessagePublisherService {
 
   /**
    * Records the pair under its tag in Redis (what finds a tagged id), again every few seconds per pair and replica
-   * so that data cleared meanwhile is recorded again; in the publish's round trip, before the 201.
+   * so that data cleared meanwhile is recorded again; in the publish's round trip, before the 201. Undefined when
+   * it was recorded recently.
    */
-  private async recordTag(tag: string, owner: string): Promise<void> {
+  private recordTagIfDue(tag: string, owner: string): Promise<void> | undefined {
     const known = this.pairTags.get(owner);
     const now = Date.now();
-    if (known && known.recordedUntil > now) return;
-    await this.mailboxes.recordIdTag(tag, owner);
-    if (known) known.recordedUntil = now + TAG_RECORD_TTL_MS;
+    if (known && known.recordedUntil > now) return undefined;
+    return this.mailboxes.recordIdTag(tag, owner).then(() => {
+      if (known) known.recordedUntil = now + TAG_RECORD_TTL_MS;
+    });
   }
 
   /** Everything was cleared: the pairs' tags are recorded again on their next publish. */
@@ -264,14 +282,18 @@ export class MessagePublisherService {
    * last seconds could slip through.
    */
   private async senderExists(agentId: string): Promise<boolean> {
-    const now = Date.now();
-    if ((this.knownSenders.get(agentId) ?? 0) > now) return true;
+    if (this.senderKnown(agentId)) return true;
     const exists = await this.mailboxes.agentExists(agentId);
     if (exists) {
       if (this.knownSenders.size >= KNOWN_SENDERS_MAX) this.knownSenders.clear();
-      this.knownSenders.set(agentId, now + KNOWN_SENDER_TTL_MS);
+      this.knownSenders.set(agentId, Date.now() + KNOWN_SENDER_TTL_MS);
     }
     return exists;
+  }
+
+  /** Whether the sender was found registered in the last few seconds (no await: most publishes take this path). */
+  private senderKnown(agentId: string): boolean {
+    return (this.knownSenders.get(agentId) ?? 0) > Date.now();
   }
 
   /** A TTL may not outlive the retention: past it the entry may be trimmed, and with it the expiry. */

@@ -47,11 +47,11 @@ describe('defineScripts', () => {
     expect(defineCommand).toHaveBeenCalledTimes(1);
   });
 
-  it('calls the command with the keys, then the arguments', async () => {
+  it('calls the command with the keys, then the arguments (two arrays, which ioredis flattens in order)', async () => {
     const { redis, calls } = fakeRedis();
     const scripts = defineScripts(redis, dir, { 'two-keys': 2 });
     await scripts.run('two-keys', ['k1', 'k2'], ['a', 3]);
-    expect(calls).toEqual([[commandName('two-keys'), 'k1', 'k2', 'a', 3]]);
+    expect(calls).toEqual([[commandName('two-keys'), ['k1', 'k2'], ['a', 3]]]);
   });
 
   it('refuses a call with another number of keys than the script declares', () => {

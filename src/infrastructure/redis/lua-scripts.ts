@@ -62,7 +62,9 @@ export function runScript<T, Table extends ScriptTable = ScriptTable>(
   if (keys.length !== scripts[name])
     throw new Error(`script ${name} takes ${scripts[name]} keys, got ${keys.length}`);
   const command = (redis as unknown as Record<string, (...a: unknown[]) => Promise<T>>)[commandName(name)];
-  return command.call(redis, ...keys, ...args);
+  // Two arrays, not spread arguments: ioredis flattens them once into the command (a spread copies them again at
+  // every layer), and on a Cluster still routes by the first key.
+  return command.call(redis, keys, args);
 }
 
 function isDefined(redis: RedisClient, name: string): boolean {
