@@ -9,42 +9,12 @@ import {
   throttlerRecord,
 } from './redis-throttler.storage';
 
-/** The prefix of every metadata key @nestjs/throttler's decorators set ('THROTTLER:LIMIT', 'THROTTLER:SKIP'...). */
-const THROTTLER_METADATA = 'THROTTLER:';
-
 /**
  * Limits requests per agent (not per IP: agents often share an egress address), across all routes together.
  * Runs after AuthGuard; the admin and unauthenticated public routes are not limited.
  */
 @Injectable()
 export class AgentThrottlerGuard extends ThrottlerGuard {
-  /** Per route handler and controller: whether it carries throttler metadata of its own. */
-  private readonly ownSettings = new WeakMap<object, boolean>();
-
-  /**
-   * An agent request that AuthGuard counted already (in the script that checked its token), on a route with no
-   * throttler settings of its own, is judged here on that count: the base guard's per-request work (five metadata
-   * lookups per throttler, a chain of awaits; ~3 µs of a publish) is for the routes and requests that need it.
-   */
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (request.principal?.kind !== 'agent') return true;
-    const throttler = this.throttlers.length === 1 ? this.throttlers[0] : undefined;
-    if (
-      !request.rateLimitCount ||
-      !throttler ||
-      typeof throttler.limit !== 'number' ||
-      !this.countAnswers(throttler.name, throttler.ttl) ||
-      (throttler.skipIf ?? this.commonOptions.skipIf)?.(context) ||
-      (throttler.ignoreUserAgents ?? this.commonOptions.ignoreUserAgents) ||
-      this.hasOwnSettings(context.getHandler()) ||
-      this.hasOwnSettings(context.getClass())
-    )
-      return super.canActivate(context);
-    await this.judge(context, request.rateLimitCount, throttler.limit, throttler.ttl as number, throttler);
-    return true;
-  }
-
   protected override shouldSkip(context: ExecutionContext): Promise<boolean> {
     const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
     return Promise.resolve(principal?.kind !== 'agent');
@@ -64,16 +34,6 @@ export class AgentThrottlerGuard extends ThrottlerGuard {
   /** Whether AuthGuard's count is this throttler's: the one counter it increments, with its window. */
   private countAnswers(name: string | undefined, ttl: unknown): boolean {
     return name === RATE_LIMIT_THROTTLER && ttl === RATE_LIMIT_WINDOW_MS;
-  }
-
-  /** Whether a route or controller carries throttler metadata (@Throttle, @SkipThrottle...): read once for each. */
-  private hasOwnSettings(target: object): boolean {
-    let known = this.ownSettings.get(target);
-    if (known === undefined) {
-      known = Reflect.getMetadataKeys(target).some((key) => String(key).startsWith(THROTTLER_METADATA));
-      this.ownSettings.set(target, known);
-    }
-    return known;
   }
 
   private async judge(
