@@ -148,10 +148,7 @@ export class MessagePublisherService {
       payload: JSON.stringify(request.context),
       timestampMs,
       priority,
-      optional:
-        inReplyTo === null && routedBy === undefined && expiresAtMs === undefined
-          ? undefined
-          : optionalEntryFields({ inReplyTo, routedBy, expiresAtMs }),
+      optional: optionalEntryFields({ inReplyTo, routedBy, expiresAtMs }),
     });
     // The pair's tag is recorded every few seconds only, in the same round trip; most publishes wait for one call.
     const recording = tag === null ? undefined : this.recordTagIfDue(tag, owner);
@@ -277,12 +274,11 @@ export class MessagePublisherService {
   }
 
   /**
-   * Whether the sender is registered. Remembered for a few seconds per replica: an agent's own publishes were just
-   * authenticated against the same Redis data, and only an admin publishing on behalf of an agent removed in the
-   * last seconds could slip through.
+   * Whether the sender is registered, asked of Redis (callers look in senderKnown first). A yes is remembered for a
+   * few seconds per replica: an agent's own publishes were just authenticated against the same Redis data, and only
+   * an admin publishing on behalf of an agent removed in the last seconds could slip through.
    */
   private async senderExists(agentId: string): Promise<boolean> {
-    if (this.senderKnown(agentId)) return true;
     const exists = await this.mailboxes.agentExists(agentId);
     if (exists) {
       if (this.knownSenders.size >= KNOWN_SENDERS_MAX) this.knownSenders.clear();
