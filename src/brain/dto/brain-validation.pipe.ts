@@ -9,6 +9,15 @@ import { isJsonObject, prototypeNamedFieldProblem, unsafeTextProblem } from '../
 import { fastAcceptFor } from './fast-validation';
 import { opaqueJsonFields } from './validation';
 
+/** Brain's validation: bad input is answered before any Redis or SQL is touched; the message names the field. */
+export const BRAIN_VALIDATION: ValidationPipeOptions = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  stopAtFirstError: true,
+  validationError: { target: false, value: false },
+};
+
 /**
  * ValidationPipe, except that opaque JSON fields (`context`, `metadata`) reach the handler exactly as sent.
  * ValidationPipe deletes `constructor` and `prototype` keys at every depth and class-transformer drops keys named
@@ -19,15 +28,6 @@ import { opaqueJsonFields } from './validation';
  * A body or query that passes every rule takes the fast path (fast-validation.ts): the same rules, without
  * class-validator's per-call machinery. Anything else, every 400 included, goes through the full pipe.
  */
-/** Brain's validation: bad input is answered before any Redis or SQL is touched; the message names the field. */
-export const BRAIN_VALIDATION: ValidationPipeOptions = {
-  whitelist: true,
-  forbidNonWhitelisted: true,
-  transform: true,
-  stopAtFirstError: true,
-  validationError: { target: false, value: false },
-};
-
 @Injectable()
 export class BrainValidationPipe extends ValidationPipe {
   /** The fast path assumes these options: it builds the instance the full pipe would, and refuses unknown fields. */
