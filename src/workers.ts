@@ -1,12 +1,9 @@
 import cluster, { Worker } from 'node:cluster';
 import pino from 'pino';
+import { RestartBackoff } from './common/restart-backoff';
 import { BrainConfig } from './config/brain.config';
 import { applyMigrations } from './infrastructure/database/migrate';
 
-/** A worker that served this long before it died had started fine: its slot's backoff starts over. */
-const STABLE_AFTER_MS = 60_000;
-const FIRST_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 30_000;
 /** Restarts of one slot in a row that die early; then the primary gives up and exits 1 (its supervisor takes over). */
 const MAX_EARLY_DEATHS = 5;
 /** Attempts at the migrations before the workers fork, like TypeORM's own retries in a single process. */
@@ -19,7 +16,7 @@ interface Slot {
   startedAt: number;
   listening: boolean;
   everListened: boolean;
-  earlyDeaths: number;
+  readonly restarts: RestartBackoff;
   restartTimer?: NodeJS.Timeout;
 }
 
@@ -84,7 +81,7 @@ class Supervisor {
       startedAt: 0,
       listening: false,
       everListened: false,
-      earlyDeaths: 0,
+      restarts: new RestartBackoff(),
     }));
   }
 
@@ -128,16 +125,15 @@ class Supervisor {
       return;
     }
     const ranMs = Date.now() - slot.startedAt;
-    slot.earlyDeaths = ranMs >= STABLE_AFTER_MS ? 0 : slot.earlyDeaths + 1;
-    if (slot.earlyDeaths >= MAX_EARLY_DEATHS) {
+    const delay = slot.restarts.afterDeath(ranMs);
+    if (slot.restarts.earlyDeaths >= MAX_EARLY_DEATHS) {
       this.log.fatal(
-        `worker ${slot.index} died ${slot.earlyDeaths} times in a row within a minute; stopping`,
+        `worker ${slot.index} died ${slot.restarts.earlyDeaths} times in a row within a minute; stopping`,
       );
       this.cleanExits = false;
       this.stop('SIGTERM', 1);
       return;
     }
-    const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, slot.earlyDeaths - 1));
     this.log.error(
       `worker ${slot.index} (pid ${worker.process.pid}) died unexpectedly (${how}) after ${ranMs} ms; forking it again in ${delay} ms`,
     );

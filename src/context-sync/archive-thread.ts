@@ -1,6 +1,7 @@
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { RestartBackoff } from '../common/restart-backoff';
 import { brainConfig, BrainConfigType } from '../config/brain.config';
 import { ArchiveMetrics } from './archive.metrics';
 import type { ArchiveThreadCommand, ArchiveThreadMessage } from './archive-thread.module';
@@ -18,10 +19,6 @@ if (entry.endsWith('.ts') && !process[Symbol.for('ts-node.register.instance')])
 require(entry);
 `;
 
-/** A thread that ran this long before it died had started fine: its backoff starts over. */
-const STABLE_AFTER_MS = 60_000;
-const FIRST_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 30_000;
 /** On shutdown the thread finishes its batch (an insert is cut at 15 s by statement_timeout); then it is ended. */
 const STOP_TIMEOUT_MS = 20_000;
 
@@ -39,7 +36,7 @@ export class ArchiveThread implements OnApplicationBootstrap, OnApplicationShutd
   private worker: Worker | undefined;
   private stopping = false;
   private startedAt = 0;
-  private earlyDeaths = 0;
+  private readonly restarts = new RestartBackoff();
   private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -107,8 +104,7 @@ export class ArchiveThread implements OnApplicationBootstrap, OnApplicationShutd
     }
     this.metrics.failed();
     const ranMs = Date.now() - this.startedAt;
-    this.earlyDeaths = ranMs >= STABLE_AFTER_MS ? 0 : this.earlyDeaths + 1;
-    const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, this.earlyDeaths - 1));
+    const delay = this.restarts.afterDeath(ranMs);
     this.logger.error(
       `Archive thread exited unexpectedly (code ${code}) after ${ranMs} ms; starting it again in ${delay} ms ` +
         '(entries wait in Redis)',
